@@ -1,0 +1,29 @@
+"""tfart: neural art by differentiable image parameterization (TensorFlow 2 / Keras 3)."""
+from setuptools import find_packages, setup
+
+setup(
+    name="tfart",
+    version="0.1.0",
+    description="Neural art by differentiable image parameterization: CPPNs, Fourier-CPPNs, "
+                "style transfer and feature visualization in TensorFlow 2 / Keras 3.",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.11",
+    packages=find_packages(include=["tfart", "tfart.*"]),
+    install_requires=[
+        "tensorflow>=2.21",
+        "keras>=3.0",
+        "tensorboard",
+        "absl-py",
+        "numpy",
+        "pillow",
+    ],
+    extras_require={
+        "test": ["pytest"],
+        "gpu": ["tensorflow[and-cuda]>=2.21"],
+        # MP4 time-lapses; GIFs need nothing beyond Pillow.
+        "video": ["imageio", "imageio-ffmpeg"],
+        # Photographs for benchmarks/fit.py (scikit-image ships them in the wheel).
+        "bench": ["scikit-image"],
+    },
+)

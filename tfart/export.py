@@ -1,0 +1,96 @@
+"""SavedModel export of a generator, renderable later with plain TensorFlow (no tfart needed).
+
+The SavedModel has these functions (also as signatures):
+  render(height, width, z)                       -> [B, H, W, 3] float32 in [0, 1]
+  render_tile(height, width, top, left, tile_height, tile_width, z, supersample) -> a tile of it
+  default_z()                                    -> [1, latent_dim], the generator's own code
+  config()                                       -> JSON string describing the generator
+Load with `tf.saved_model.load(path)` and call `m.render(height=512, width=512, z=m.default_z())`.
+"""
+import json
+import os
+import shutil
+import tempfile
+
+import tensorflow as tf
+
+from tfart.errors import UserError
+
+
+class _Exported(tf.Module):
+    def __init__(self, generator, description):
+        super().__init__()
+        self.generator = generator
+        latent = tf.TensorSpec([None, generator.latent_dim], tf.float32)
+        scalar = tf.TensorSpec([], tf.int32)
+        self.render = tf.function(lambda height, width, z: generator.image(height, width, z=z),
+                                  input_signature=[scalar, scalar, latent])
+        self.render_tile = tf.function(generator.render_tile, input_signature=generator.tile_signature)
+        self.default_z = tf.function(generator.default_z, input_signature=[])
+        text = json.dumps(description)
+        self.config = tf.function(lambda: tf.constant(text), input_signature=[])
+
+
+def describe(generator, **extra):
+    """What an export records about its generator: class, constructor config, and any extras."""
+    return {"class": type(generator).__name__, "latent_dim": generator.latent_dim,
+            "resolution_free": generator.resolution_free, "config": generator.get_config(), **extra}
+
+
+def export(generator, path, flag="--export", **extra):
+    """Write `generator` as a SavedModel folder at `path`, atomically (all or nothing)."""
+    path = os.path.abspath(path)
+    parent = os.path.dirname(path)
+    try:
+        os.makedirs(parent, exist_ok=True)
+        tmp = tempfile.mkdtemp(prefix=".tmp-export-", dir=parent)
+    except OSError as e:
+        raise UserError(f"{flag}: cannot write to {parent!r} ({e.strerror or e})") from None
+    try:
+        module = _Exported(generator, describe(generator, **extra))
+        signatures = {"serving_default": module.render, "render": module.render,
+                      "render_tile": module.render_tile}
+        tf.saved_model.save(module, tmp, signatures=signatures)
+        if os.path.isdir(path):
+            old = tempfile.mkdtemp(prefix=".old-export-", dir=parent)
+            os.replace(path, os.path.join(old, "model"))
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return path
+
+
+class LoadedGenerator:
+    """A generator exported by tfart, loaded back with plain TensorFlow; renders like the original."""
+
+    def __init__(self, module):
+        self.module = module
+        self.description = json.loads(module.config().numpy().decode())
+        self.latent_dim = int(self.description["latent_dim"])
+        self.resolution_free = bool(self.description["resolution_free"])
+
+    def compiled_render_tile(self):
+        return self.module.render_tile
+
+    def default_z(self):
+        return self.module.default_z()
+
+    def image(self, height, width, z=None):
+        return self.module.render(height, width, self.default_z() if z is None else z)
+
+
+def load(path, flag="--model"):
+    """Load an export made by `export`, or raise a one-line UserError naming `flag` and the path."""
+    if not os.path.isdir(path):
+        raise UserError(f"{flag}: no such SavedModel folder {path!r}")
+    if not os.path.exists(os.path.join(path, "saved_model.pb")):
+        raise UserError(f"{flag}: {path!r} is not a SavedModel (no saved_model.pb in it)")
+    try:
+        module = tf.saved_model.load(path)
+        return LoadedGenerator(module)
+    except Exception as e:  # corrupt protobufs and missing variables raise many different types
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise UserError(f"{flag}: {path!r} is not a readable tfart SavedModel ({first[:200]})") from None

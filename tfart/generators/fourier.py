@@ -1,0 +1,89 @@
+"""The Fourier-CPPN of Tesfaldet, Snelgrove and Vazquez (2019): a CPPN that outputs a spectrum.
+
+A plain CPPN maps each pixel to a colour through smooth functions and so favours smooth images.
+The Fourier-CPPN keeps the CPPN body but, for every pixel and colour, outputs complex coefficients
+F[k, l] on an M x N grid of integer frequencies; an inverse-DFT layer then evaluates
+    v(p) = sum_{k,l} Re(F_p[k, l] * exp(2 pi i (k u / M + l w / N)))
+at the pixel's own position (u, w) and the sigmoid turns v into a colour. Positions are counted
+in pixels of a reference canvas (`reference_size` pixels on its shorter side), so the pattern is
+periodic with the grid (M x N reference pixels) and scales with the canvas: render at 4x and the
+picture is the same, four times larger, not a finer texture.
+"""
+import math
+
+import keras
+import tensorflow as tf
+
+from tfart.generators.cppn import CPPN
+
+
+@keras.saving.register_keras_serializable(package="tfart")
+class FourierCPPN(CPPN):
+    """CPPN body + per-colour complex-coefficient heads + inverse DFT: [B, H, W, 3] in [0, 1].
+
+    grid: (M, N) frequency grid (10 x 10 as in the paper).
+    reference_size: shorter side, in pixels, of the canvas on which one grid cell is one pixel.
+    detail, decay: the DC coefficient (the plain CPPN's output) is scaled by 1 and every other one
+      by detail / |f|^decay (|f| in cycles per grid). With equal weights a random network renders
+      pixel noise: every non-DC frequency repeats at least once per grid cell. With these defaults
+      it renders a CPPN picture with a fine texture on top, and gradients are preconditioned the
+      way Lucid's FFT parameterization preconditions them.
+    """
+
+    def __init__(self, grid=(10, 10), reference_size=256, detail=0.1, decay=1.0, **kwargs):
+        self.grid = tuple(int(g) for g in (grid if isinstance(grid, (list, tuple)) else (grid, grid)))
+        self.reference_size = int(reference_size)
+        self.detail, self.decay = float(detail), float(decay)
+        super().__init__(**kwargs)
+
+    def _spectrum_scale(self):
+        """[2MN] fixed multipliers for the (cos, -sin) coefficients, by frequency magnitude."""
+        m, n = self.grid
+        fk = tf.abs(tf.math.floormod(tf.range(m) + m // 2, m) - m // 2)  # wrap k to [-M/2, M/2)
+        fl = tf.abs(tf.math.floormod(tf.range(n) + n // 2, n) - n // 2)
+        f = tf.sqrt(tf.cast(fk[:, None] ** 2 + fl[None, :] ** 2, tf.float32))
+        scale = tf.where(f > 0, self.detail / tf.maximum(f, 1.0) ** self.decay, 1.0)
+        scale = tf.reshape(scale, [m * n])
+        return tf.concat([scale, scale], axis=0)
+
+    def _make_head(self):
+        m, n = self.grid
+        channels = 3 if self.colour else 1
+        # Real and imaginary part of each coefficient, for each colour.
+        return keras.layers.Dense(
+            channels * m * n * 2, name="spectrum",
+            kernel_initializer=keras.initializers.VarianceScaling(
+                scale=self.init_scale ** 2, mode="fan_in",
+                distribution="untruncated_normal", seed=self.seed + self.depth),
+            bias_initializer="zeros")
+
+    def _basis(self, xy):
+        """[h, w, 2MN]: cos and -sin of the DFT phases at each pixel (Re(F e^{i t}) = a cos t - b sin t)."""
+        m, n = self.grid
+        pixels = xy * (self.reference_size / 2.0)  # plane -> reference-canvas pixel units
+        k = tf.range(m, dtype=tf.float32) / m
+        l = tf.range(n, dtype=tf.float32) / n
+        phase = 2.0 * math.pi * (pixels[..., 1:2, None] * k[:, None] + pixels[..., 0:1, None] * l[None, :])
+        phase = tf.reshape(phase, tf.concat([tf.shape(xy)[:-1], [m * n]], 0))
+        return tf.concat([tf.cos(phase), -tf.sin(phase)], axis=-1)
+
+    def _render(self, xy, extent, z):
+        m, n = self.grid
+        channels = 3 if self.colour else 1
+        coeffs = self.head(self._hidden(xy, extent, z))              # [B, h, w, C * 2MN]
+        shape = tf.concat([tf.shape(coeffs)[:-1], [channels, 2 * m * n]], 0)
+        coeffs = tf.reshape(coeffs, shape)                            # [B, h, w, C, 2MN]
+        basis = self._basis(coords_for_phase(xy, self.mirror, self.fold))
+        basis = basis * self._spectrum_scale()
+        out = tf.sigmoid(tf.einsum("bhwck,hwk->bhwc", coeffs, basis))
+        return out if self.colour else tf.tile(out, [1, 1, 1, 3])
+
+    def get_config(self):
+        return {**super().get_config(), "grid": list(self.grid), "reference_size": self.reference_size,
+                "detail": self.detail, "decay": self.decay}
+
+
+def coords_for_phase(xy, mirror, fold):
+    """The DFT phase follows the same symmetry as the network's inputs, so folds stay seamless."""
+    from tfart import coords
+    return coords.apply_symmetry(xy, mirror, fold)

@@ -1,0 +1,113 @@
+"""The two baselines of every feature-visualization library: raw pixels and an FFT spectrum.
+
+Both are fixed-size images (not resolution-free): rendering them at another size resizes them.
+Their variables are all "weights"; they have no latent code.
+"""
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfart.errors import UserError
+from tfart.generators.base import Generator
+
+# Square root of the colour correlation of ImageNet images (Olah et al.'s Lucid uses these
+# figures): mixing three decorrelated channels through it gives natural colour statistics.
+COLOUR_CORRELATION_SQRT = np.array([[0.26, 0.09, 0.02],
+                                    [0.27, 0.00, -0.05],
+                                    [0.27, -0.09, 0.03]], np.float32)
+COLOUR_MIX = COLOUR_CORRELATION_SQRT / np.max(np.linalg.norm(COLOUR_CORRELATION_SQRT, axis=0))
+
+
+def _check_size(height, width):
+    if int(height) < 1 or int(width) < 1:
+        raise UserError(f"--size: height and width must be positive, got {height}x{width}")
+
+
+class _FixedSizeImage(Generator):
+    """A fixed H x W image; `render_tile` resizes it to the requested canvas, then crops."""
+
+    resolution_free = False
+
+    def __init__(self, height, width, seed=0, name=None, **kwargs):
+        super().__init__(name=name, **kwargs)
+        _check_size(height, width)
+        self.height, self.width, self.seed = int(height), int(width), int(seed)
+
+    def render_tile(self, height, width, top, left, tile_height, tile_width, z=None, supersample=1):
+        image = self.full_image()
+        size = tf.stack([tf.cast(height, tf.int32), tf.cast(width, tf.int32)])
+        same = tf.reduce_all(tf.equal(size, [self.height, self.width]))
+        image = tf.cond(same, lambda: image, lambda: tf.image.resize(image, size, "bicubic"))
+        image = tf.clip_by_value(image, 0.0, 1.0)
+        return image[:, top:top + tile_height, left:left + tile_width]
+
+    def get_config(self):
+        return {"name": self.name, "height": self.height, "width": self.width, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="tfart")
+class PixelImage(_FixedSizeImage):
+    """Pixels as sigmoid(logits): [1, H, W, 3] float32 in [0, 1]; the logits are the weights."""
+
+    def __init__(self, height, width, seed=0, std=0.01, **kwargs):
+        super().__init__(height, width, seed, **kwargs)
+        self.std = float(std)
+        self.logits = self.add_weight(shape=(1, self.height, self.width, 3), name="logits",
+                                      initializer=keras.initializers.RandomNormal(stddev=self.std, seed=self.seed))
+
+    def full_image(self):
+        return tf.sigmoid(self.logits)
+
+    def assign_image(self, image):
+        """Start from an image [1, H, W, 3] in [0, 1] (e.g. the content photograph)."""
+        image = tf.clip_by_value(tf.convert_to_tensor(image, tf.float32), 1e-3, 1 - 1e-3)
+        self.logits.assign(tf.math.log(image / (1 - image)))
+
+    def get_config(self):
+        return {**super().get_config(), "std": self.std}
+
+
+@keras.saving.register_keras_serializable(package="tfart")
+class FFTImage(_FixedSizeImage):
+    """An image kept as its Fourier spectrum with 1/f^decay scaling, in decorrelated colour.
+
+    The spectrum [3, H, W//2+1] (real and imaginary parts) is the weight; scaling each frequency
+    by 1/f makes gradient steps equal in every octave, which is why it optimizes to natural-looking
+    images where plain pixels give high-frequency noise. Output [1, H, W, 3] float32 in [0, 1].
+    """
+
+    def __init__(self, height, width, seed=0, std=0.01, decay=1.0, **kwargs):
+        super().__init__(height, width, seed, **kwargs)
+        self.std, self.decay = float(std), float(decay)
+        shape = (2, 3, self.height, self.width // 2 + 1)
+        self.spectrum = self.add_weight(shape=shape, name="spectrum",
+                                        initializer=keras.initializers.RandomNormal(stddev=self.std, seed=self.seed))
+
+    def _scale(self):
+        fy = np.fft.fftfreq(self.height)[:, None]
+        fx = np.fft.rfftfreq(self.width)[None, :]
+        freq = np.sqrt(fx * fx + fy * fy)
+        scale = 1.0 / np.maximum(freq, 1.0 / max(self.height, self.width)) ** self.decay
+        # Normalised so the total power does not depend on the image size.
+        return tf.constant(scale * np.sqrt(self.height * self.width) / scale.max(), tf.float32) / 4.0
+
+    def _decorrelated_to_rgb(self, decorrelated):
+        """[H, W, 3] decorrelated channels -> [H, W, 3] RGB in [0, 1]."""
+        return tf.sigmoid(tf.tensordot(decorrelated, COLOUR_MIX.T, axes=1))
+
+    def full_image(self):
+        spectrum = tf.complex(self.spectrum[0], self.spectrum[1]) * tf.cast(self._scale(), tf.complex64)
+        channels = tf.signal.irfft2d(spectrum, fft_length=[self.height, self.width])  # [3, H, W]
+        return self._decorrelated_to_rgb(tf.transpose(channels, [1, 2, 0]))[None]
+
+    def assign_image(self, image):
+        """Start from an image [1, H, W, 3] in [0, 1]: invert the sigmoid, colour mix and scaling."""
+        image = tf.clip_by_value(tf.convert_to_tensor(image, tf.float32)[0], 1e-3, 1 - 1e-3)
+        logits = tf.math.log(image / (1 - image))
+        decorrelated = tf.tensordot(logits, np.linalg.inv(COLOUR_MIX.T).astype(np.float32), axes=1)
+        spectrum = tf.signal.rfft2d(tf.transpose(decorrelated, [2, 0, 1]))
+        spectrum = spectrum / tf.cast(self._scale(), tf.complex64)
+        self.spectrum.assign(tf.stack([tf.math.real(spectrum), tf.math.imag(spectrum)]))
+
+    def get_config(self):
+        return {**super().get_config(), "std": self.std, "decay": self.decay}

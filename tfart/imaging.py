@@ -1,0 +1,119 @@
+"""Image files in and out: atomic PNG (8 and 16 bit), GIF/MP4 animations and contact sheets."""
+import contextlib
+import os
+import struct
+import tempfile
+import zlib
+
+import numpy as np
+from PIL import Image
+
+from tfart.errors import UserError
+
+
+@contextlib.contextmanager
+def atomic_path(path, flag="--out"):
+    """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds."""
+    path = os.path.abspath(path)
+    folder = os.path.dirname(path)
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.splitext(path)[1], dir=folder)
+        os.close(fd)
+        os.chmod(tmp, 0o644)  # mkstemp's 0600 would make every output private
+    except OSError as e:
+        raise UserError(f"{flag}: cannot write to {folder!r} ({e.strerror or e})") from None
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def check_writable(path, flag="--out"):
+    """Fail early, before any work, if `path` cannot be written (creating its folder if needed)."""
+    with atomic_path(path, flag) as tmp:
+        del tmp
+    # The probe leaves an empty file behind by design of atomic_path; remove it again.
+    if os.path.exists(path) and os.path.getsize(path) == 0:
+        os.remove(path)
+
+
+def to_uint(image, bits=8):
+    """float [H, W, C] in [0, 1] -> uint8 or uint16 array, rounded."""
+    top = (1 << bits) - 1
+    dtype = np.uint8 if bits == 8 else np.uint16
+    return np.clip(np.rint(np.asarray(image, np.float32) * top), 0, top).astype(dtype)
+
+
+def _png16_bytes(pixels):
+    """A 16-bit RGB PNG (Pillow cannot write one) from uint16 [H, W, 3]."""
+    h, w, _ = pixels.shape
+    rows = pixels.astype(">u2").reshape(h, w * 6)
+    raw = np.concatenate([np.zeros((h, 1), np.uint8), rows.view(np.uint8)], axis=1).tobytes()
+
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    header = struct.pack(">IIBBBBB", w, h, 16, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
+
+
+def save_png(path, image, bits=8, flag="--out"):
+    """Write [H, W, 3] (float in [0, 1], or uint8/uint16) as an 8- or 16-bit PNG, atomically."""
+    image = np.asarray(image)
+    if image.dtype.kind == "f":
+        image = to_uint(image, bits)
+    with atomic_path(path, flag) as tmp:
+        if image.dtype == np.uint16:
+            with open(tmp, "wb") as f:
+                f.write(_png16_bytes(image))
+        else:
+            Image.fromarray(image).save(tmp, format="PNG")
+    return path
+
+
+def save_animation(path, frames, fps=12, flag="--out"):
+    """Write frames ([H, W, 3] floats in [0, 1] or uint8) as a looping GIF, or MP4 via imageio-ffmpeg."""
+    frames = [to_uint(f) if np.asarray(f).dtype.kind == "f" else np.asarray(f) for f in frames]
+    if not frames:
+        raise UserError(f"{flag}: no frames to write")
+    if path.lower().endswith(".mp4"):
+        try:
+            import imageio.v2 as imageio
+            import imageio_ffmpeg  # noqa: F401  (only to fail early with a clear message)
+        except ImportError:
+            raise UserError(f"{flag}: MP4 needs imageio-ffmpeg (pip install -e .[video]); "
+                            "or write a .gif") from None
+        with atomic_path(path, flag) as tmp:
+            writer = imageio.get_writer(tmp, format="FFMPEG", fps=fps, macro_block_size=1)
+            for f in frames:
+                writer.append_data(f)
+            writer.close()
+        return path
+    if not path.lower().endswith(".gif"):
+        raise UserError(f"{flag}: animations are written as .gif or .mp4, got {path!r}")
+    images = [Image.fromarray(f) for f in frames]
+    with atomic_path(path, flag) as tmp:
+        images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:],
+                       duration=int(1000 / fps), loop=0)
+    return path
+
+
+def contact_sheet(images, columns=None, gap=4, background=255):
+    """Tile equal-sized [H, W, 3] images into one uint8 sheet with `gap` pixels between them."""
+    images = [to_uint(i) if np.asarray(i).dtype.kind == "f" else np.asarray(i) for i in images]
+    n = len(images)
+    columns = columns or int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / columns))
+    h, w, c = images[0].shape
+    sheet = np.full((rows * h + (rows + 1) * gap, columns * w + (columns + 1) * gap, c),
+                    background, np.uint8)
+    for i, img in enumerate(images):
+        r, col = divmod(i, columns)
+        y, x = gap + r * (h + gap), gap + col * (w + gap)
+        sheet[y:y + h, x:x + w] = img
+    return sheet
