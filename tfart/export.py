@@ -34,7 +34,8 @@ class _Exported(tf.Module):
 def describe(generator, **extra):
     """What an export records about its generator: class, constructor config, and any extras."""
     return {"class": type(generator).__name__, "latent_dim": generator.latent_dim,
-            "resolution_free": generator.resolution_free, "config": generator.get_config(), **extra}
+            "resolution_free": generator.resolution_free,
+            "default_tile": generator.default_tile, "config": generator.get_config(), **extra}
 
 
 def export(generator, path, flag="--export", **extra):
@@ -71,6 +72,7 @@ class LoadedGenerator:
         self.description = json.loads(module.config().numpy().decode())
         self.latent_dim = int(self.description["latent_dim"])
         self.resolution_free = bool(self.description["resolution_free"])
+        self.default_tile = int(self.description.get("default_tile", 512))
 
     def compiled_render_tile(self):
         return self.module.render_tile
@@ -94,3 +96,29 @@ def load(path, flag="--model"):
     except Exception as e:  # corrupt protobufs and missing variables raise many different types
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise UserError(f"{flag}: {path!r} is not a readable tfart SavedModel ({first[:200]})") from None
+
+
+def save_keras(generator, path, flag="--out"):
+    """Save weights and config as one small .keras file (needs tfart to load), atomically."""
+    from tfart.imaging import atomic_path
+    with atomic_path(path, flag) as tmp:
+        os.replace(tmp, tmp + ".keras")  # Keras insists on the extension
+        try:
+            generator.save(tmp + ".keras")
+            os.replace(tmp + ".keras", tmp)
+        finally:
+            if os.path.exists(tmp + ".keras"):
+                os.remove(tmp + ".keras")
+    return path
+
+
+def load_any(path, flag="--model"):
+    """A tfart generator from a SavedModel folder (plain TF) or a .keras file (tfart classes)."""
+    if os.path.isfile(path) and path.endswith(".keras"):
+        import keras
+        import tfart.generators  # noqa: F401  (registers the classes Keras needs)
+        try:
+            return keras.saving.load_model(path)
+        except Exception as e:
+            raise UserError(f"{flag}: {path!r} is not a readable tfart .keras file ({str(e)[:200]})") from None
+    return load(path, flag)

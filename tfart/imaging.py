@@ -50,8 +50,8 @@ def to_uint(image, bits=8):
 def _png16_bytes(pixels):
     """A 16-bit RGB PNG (Pillow cannot write one) from uint16 [H, W, 3]."""
     h, w, _ = pixels.shape
-    rows = pixels.astype(">u2").reshape(h, w * 6)
-    raw = np.concatenate([np.zeros((h, 1), np.uint8), rows.view(np.uint8)], axis=1).tobytes()
+    rows = np.ascontiguousarray(pixels.astype(">u2").reshape(h, w * 3)).view(np.uint8)
+    raw = np.concatenate([np.zeros((h, 1), np.uint8), rows], axis=1).tobytes()
 
     def chunk(kind, data):
         return (struct.pack(">I", len(data)) + kind + data

@@ -30,11 +30,12 @@ def tiles(height, width, tile):
             yield top, left, min(tile, height - top), min(tile, width - left)
 
 
-def render(generator, height, width, z=None, tile=512, supersample=1, bits=None, progress=False):
+def render(generator, height, width, z=None, tile=None, supersample=1, bits=None, progress=False):
     """Render a generator (or a loaded export) at H x W: [B, H, W, 3].
 
     bits=None gives float32 in [0, 1]; bits=8 or 16 gives uint8/uint16, quantized tile by tile so
-    an 8K render never holds a float copy of the whole image. Tiles are `tile` x `tile` pixels.
+    an 8K render never holds a float copy of the whole image. Tiles are `tile` x `tile` pixels
+    (the generator's `default_tile` unless given); supersampling shrinks them to keep memory flat.
     """
     height, width = check_size(height, width)
     if supersample < 1:
@@ -45,6 +46,7 @@ def render(generator, height, width, z=None, tile=512, supersample=1, bits=None,
         z = z[None]
     dtype = {None: np.float32, 8: np.uint8, 16: np.uint16}[bits]
     out = np.empty((int(z.shape[0]), height, width, 3), dtype)
+    tile = tile or max(16, generator.default_tile // supersample)
     boxes = list(tiles(height, width, int(tile)))
     bar = keras.utils.Progbar(len(boxes), unit_name="tile") if progress else None
     for i, (top, left, th, tw) in enumerate(boxes):

@@ -17,6 +17,7 @@ class Generator(keras.Model):
 
     latent_dim = 0
     resolution_free = True
+    default_tile = 512  # tile side for big renders: activations of a tile stay near 100 MB
 
     def render_tile(self, height, width, top, left, tile_height, tile_width, z=None, supersample=1):
         """A tile of an H x W canvas: [B, tile_height, tile_width, 3] float32 in [0, 1].

@@ -107,6 +107,7 @@ class CPPN(Generator):
                      for i in range(self.depth)]
         self.head = self._make_head()
         self.image(4, 4)  # build every layer now, so weights exist before any training or export
+        self.built = True
 
     # --- parts ---------------------------------------------------------------------------------
     def _kernel_init(self, i):

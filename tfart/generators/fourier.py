@@ -30,6 +30,8 @@ class FourierCPPN(CPPN):
       way Lucid's FFT parameterization preconditions them.
     """
 
+    default_tile = 256  # 600 coefficients per pixel: smaller tiles keep renders near 200 MB
+
     def __init__(self, grid=(10, 10), reference_size=256, detail=0.1, decay=1.0, **kwargs):
         self.grid = tuple(int(g) for g in (grid if isinstance(grid, (list, tuple)) else (grid, grid)))
         self.reference_size = int(reference_size)
@@ -39,8 +41,7 @@ class FourierCPPN(CPPN):
     def _spectrum_scale(self):
         """[2MN] fixed multipliers for the (cos, -sin) coefficients, by frequency magnitude."""
         m, n = self.grid
-        fk = tf.abs(tf.math.floormod(tf.range(m) + m // 2, m) - m // 2)  # wrap k to [-M/2, M/2)
-        fl = tf.abs(tf.math.floormod(tf.range(n) + n // 2, n) - n // 2)
+        fk, fl = tf.abs(_signed(m)), tf.abs(_signed(n))
         f = tf.sqrt(tf.cast(fk[:, None] ** 2 + fl[None, :] ** 2, tf.float32))
         scale = tf.where(f > 0, self.detail / tf.maximum(f, 1.0) ** self.decay, 1.0)
         scale = tf.reshape(scale, [m * n])
@@ -61,8 +62,10 @@ class FourierCPPN(CPPN):
         """[h, w, 2MN]: cos and -sin of the DFT phases at each pixel (Re(F e^{i t}) = a cos t - b sin t)."""
         m, n = self.grid
         pixels = xy * (self.reference_size / 2.0)  # plane -> reference-canvas pixel units
-        k = tf.range(m, dtype=tf.float32) / m
-        l = tf.range(n, dtype=tf.float32) / n
+        # Signed frequencies (k - M for k >= M/2): identical phases on the reference pixels, but
+        # band-limited in between, so a render at 4x shows the same picture, not new aliases.
+        k = tf.cast(_signed(m), tf.float32) / m
+        l = tf.cast(_signed(n), tf.float32) / n
         phase = 2.0 * math.pi * (pixels[..., 1:2, None] * k[:, None] + pixels[..., 0:1, None] * l[None, :])
         phase = tf.reshape(phase, tf.concat([tf.shape(xy)[:-1], [m * n]], 0))
         return tf.concat([tf.cos(phase), -tf.sin(phase)], axis=-1)
@@ -81,6 +84,11 @@ class FourierCPPN(CPPN):
     def get_config(self):
         return {**super().get_config(), "grid": list(self.grid), "reference_size": self.reference_size,
                 "detail": self.detail, "decay": self.decay}
+
+
+def _signed(m):
+    """DFT indices 0..M-1 as signed frequencies in [-M/2, M/2)."""
+    return tf.math.floormod(tf.range(m) + m // 2, m) - m // 2
 
 
 def coords_for_phase(xy, mirror, fold):

@@ -1,0 +1,94 @@
+"""Render a saved generator at any size, or an animation along a path through its latent space.
+
+    python scripts/render.py --model saved_models/cppn_ribbons --width 8192 --height 8192 --out big.png
+    python scripts/render.py --recipe out/cppn_art/cppn_seed0.json --width 3840 --height 2160
+    python scripts/render.py --model saved_models/cppn_ribbons --frames 60 --out loop.gif
+
+--model takes a SavedModel folder (from --export; needs only TensorFlow) or a .keras file.
+A recipe (.json written by cppn_art.py) names its .keras model and latent code.
+"""
+import json
+import os
+
+from absl import flags
+
+from tfart import cli
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("model", None, "SavedModel folder or .keras file of a tfart generator.")
+flags.DEFINE_string("recipe", None, "A .json recipe written by cppn_art.py (instead of --model).")
+flags.DEFINE_integer("width", 1024, "Width in pixels.")
+flags.DEFINE_integer("height", 1024, "Height in pixels.")
+flags.DEFINE_string("out", "out/render.png", "Output .png, or .gif/.mp4 with --frames.")
+flags.DEFINE_integer("bits", 8, "Bits per channel of the PNG: 8 or 16.")
+flags.DEFINE_integer("supersample", 1, "Samples per pixel per side (2 = 4x anti-aliasing).")
+flags.DEFINE_integer("tile", None, "Tile size in pixels (the model's default if unset); "
+                     "memory grows with its square.")
+flags.DEFINE_integer("frames", 0, "Render an animation of this many frames along a latent loop.")
+flags.DEFINE_integer("keyframes", 4, "Random latent keyframes of the loop (the model's own z first).")
+flags.DEFINE_integer("fps", 24, "Frames per second of the animation.")
+flags.DEFINE_integer("seed", 0, "Seed of the random keyframes.")
+
+cli.positive("width", 32768)
+cli.positive("height", 32768)
+cli.positive("tile", 8192)
+cli.positive("supersample", 8)
+cli.positive("keyframes")
+cli.positive("fps", 120)
+cli.at_least("frames", 0)
+cli.one_of("bits", (8, 16))
+flags.register_validator("model", lambda v: v is None or v.strip() != "", "--model must not be empty")
+
+
+def load_generator():
+    """(generator, z or None) from --model or --recipe."""
+    from tfart import export
+    from tfart.errors import UserError
+    if bool(FLAGS.model) == bool(FLAGS.recipe):
+        raise UserError("give exactly one of --model (a SavedModel folder or .keras file) and --recipe")
+    if FLAGS.model:
+        return export.load_any(FLAGS.model), None
+    try:
+        with open(FLAGS.recipe) as f:
+            recipe = json.load(f)
+        model = os.path.join(os.path.dirname(FLAGS.recipe), recipe["model"])
+        z = [recipe["z"]]
+    except OSError as e:
+        raise UserError(f"--recipe: cannot read {FLAGS.recipe!r} ({e.strerror})") from None
+    except (ValueError, KeyError, TypeError):
+        raise UserError(f"--recipe: {FLAGS.recipe!r} is not a cppn_art recipe") from None
+    return export.load_any(model, flag="--recipe"), z
+
+
+def main(argv):
+    del argv
+    import numpy as np
+
+    from tfart import imaging, latent, render
+    from tfart.errors import UserError
+
+    render.check_size(FLAGS.height, FLAGS.width)
+    animated = FLAGS.frames > 0
+    wanted = (".gif", ".mp4") if animated else (".png",)
+    if not FLAGS.out.lower().endswith(wanted):
+        raise UserError(f"--out: expected a {' or '.join(wanted)} file, got {FLAGS.out!r}")
+    imaging.check_writable(FLAGS.out)
+    generator, z = load_generator()
+    if not animated:
+        big = FLAGS.width * FLAGS.height >= 2048 ** 2
+        image = render.render(generator, FLAGS.height, FLAGS.width, z=z, tile=FLAGS.tile,
+                              supersample=FLAGS.supersample, bits=FLAGS.bits, progress=big)[0]
+        print(f"wrote {imaging.save_png(FLAGS.out, image, bits=FLAGS.bits)}")
+        return
+    if not generator.latent_dim:
+        raise UserError("--frames: this generator has no latent code to animate")
+    own = np.asarray(z if z is not None else generator.default_z(), np.float32)
+    keys = np.concatenate([own, latent.random_codes(FLAGS.keyframes - 1, generator.latent_dim, FLAGS.seed)])
+    path = latent.loop(keys, FLAGS.frames)
+    frames = [render.render(generator, FLAGS.height, FLAGS.width, z=path[i:i + 1], tile=FLAGS.tile,
+                            supersample=FLAGS.supersample, bits=8)[0] for i in range(len(path))]
+    print(f"wrote {imaging.save_animation(FLAGS.out, frames, fps=FLAGS.fps)}")
+
+
+if __name__ == "__main__":
+    cli.run(main)

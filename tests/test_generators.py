@@ -1,0 +1,85 @@
+import numpy as np
+import pytest
+
+from tfart import generators
+from tfart.errors import UserError
+from tfart.generators import CPPN, FFTImage, FourierCPPN, PixelImage
+
+SIZES = [(16, 16), (24, 40), (40, 24), (64, 9)]
+
+
+@pytest.mark.parametrize("encoder", ["ha", "lucid", "periodic", "fourier", "siren"])
+def test_cppn_encoders_render_varied_pictures_in_range(encoder):
+    g = CPPN(seed=1, encoder=encoder, activation="sin" if encoder == "siren" else "tanh")
+    for height, width in SIZES:
+        image = g.image(height, width).numpy()
+        assert image.shape == (1, height, width, 3)
+        assert image.min() >= 0 and image.max() <= 1
+    image = g.image(48, 48).numpy()
+    assert image.std() > 0.05, "a random CPPN must not render flat grey"
+
+
+@pytest.mark.parametrize("cls", [CPPN, FourierCPPN])
+def test_batch_of_latents_and_grey(cls):
+    g = cls(seed=2, latent_dim=4, colour=False)
+    z = np.random.default_rng(0).uniform(-1, 1, (3, 4)).astype("float32")
+    images = g.image(20, 30, z=z).numpy()
+    assert images.shape == (3, 20, 30, 3)
+    np.testing.assert_array_equal(images[..., 0], images[..., 2])  # grey: equal channels
+    assert np.abs(images[0] - images[1]).max() > 1e-3  # different z, different picture
+
+
+def test_activation_lists_and_mix():
+    g = CPPN(depth=5, activation="tanh,sin")
+    assert g.activations == ["tanh", "sin", "tanh", "sin", "tanh"]
+    assert CPPN(depth=4, activation="mix", seed=3).activations == CPPN(depth=4, activation="mix", seed=3).activations
+    assert CPPN(depth=2, activation="composite").image(8, 8).shape == (1, 8, 8, 3)
+    with pytest.raises(UserError, match="--activation"):
+        CPPN(activation="swishy")
+
+
+def test_same_seed_same_picture_other_seed_other_picture():
+    a = CPPN(seed=5).image(16, 16).numpy()
+    np.testing.assert_array_equal(a, CPPN(seed=5).image(16, 16).numpy())
+    assert np.abs(a - CPPN(seed=6).image(16, 16).numpy()).max() > 1e-2
+
+
+def test_periodic_encoder_tiles_seamlessly():
+    g = CPPN(seed=0, encoder="periodic")
+    image = g.image(32, 32).numpy()[0]
+    wrap = np.abs(image[:, 0] - image[:, -1]).mean()
+    inside = np.abs(image[:, 1:] - image[:, :-1]).mean()
+    assert wrap < 3 * inside  # the seam is no bigger than any other neighbouring-column step
+
+
+def test_fourier_cppn_has_more_high_frequency_energy_than_cppn():
+    from tfart.spectrum import high_frequency_share
+    cppn = np.mean([high_frequency_share(CPPN(seed=s).image(64, 64)[0].numpy()) for s in range(3)])
+    fourier = np.mean([high_frequency_share(FourierCPPN(seed=s, reference_size=64).image(64, 64)[0].numpy())
+                       for s in range(3)])
+    assert fourier > cppn
+
+
+def test_weights_and_latent_variables_are_separate():
+    g = CPPN(latent_dim=3)
+    assert len(g.latent_variables) == 1 and g.latent_variables[0].shape == (1, 3)
+    assert all(v is not g.z for v in g.weight_variables)
+    assert len(g.variables_to_train("both")) == len(g.weight_variables) + 1
+    with pytest.raises(UserError, match="--train latent"):
+        PixelImage(8, 8).variables_to_train("latent")
+
+
+@pytest.mark.parametrize("cls", [PixelImage, FFTImage])
+def test_pixel_baselines(cls):
+    g = cls(24, 32, seed=0)
+    assert g.image(24, 32).shape == (1, 24, 32, 3)
+    assert g.image(48, 64).shape == (1, 48, 64, 3)  # resized, not resolution-free
+    assert not g.resolution_free and g.latent_dim == 0
+    target = np.random.default_rng(1).uniform(0.1, 0.9, (1, 24, 32, 3)).astype("float32")
+    g.assign_image(target)
+    np.testing.assert_allclose(g.image(24, 32).numpy(), target, atol=1e-4)
+
+
+def test_make_rejects_unknown_parameterization():
+    with pytest.raises(UserError, match="--parameterization"):
+        generators.make("voxels", 8, 8)
