@@ -25,15 +25,16 @@ from tfart.spectrum import high_frequency_share  # noqa: E402
 
 GENERATORS = {"cppn": CPPN, "fourier_cppn": FourierCPPN}
 
+# VmHWM (peak resident set, KiB) and not ru_maxrss, which Linux carries over from the forking parent.
 PEAK_CHILD = """
-import os, resource, sys, tempfile
+import os, sys, tempfile
 os.environ['TF_CPP_MIN_LOG_LEVEL'] = '2'
 from tfart import generators, imaging, render
 g = generators.make(sys.argv[1])
 image = render.render(g, {size}, {size}, bits=8)[0]
 with tempfile.TemporaryDirectory() as d:
     imaging.save_png(os.path.join(d, 'big.png'), image)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(next(int(line.split()[1]) for line in open('/proc/self/status') if line.startswith('VmHWM')))
 """
 
 

@@ -117,3 +117,64 @@ def contact_sheet(images, columns=None, gap=4, background=255):
         y, x = gap + r * (h + gap), gap + col * (w + gap)
         sheet[y:y + h, x:x + w] = img
     return sheet
+
+
+def load_image(path, max_side=None, flag="--content"):
+    """Read an image file as [1, H, W, 3] float32 in [0, 1], upright (EXIF), RGB.
+
+    Greyscale, palette, RGBA (composited on white) and 16-bit files are all converted. With
+    max_side, the image is resized (Lanczos) so that its longer side is max_side pixels.
+    """
+    from PIL import ImageOps, UnidentifiedImageError
+    if path.startswith("skimage:"):
+        return _skimage_sample(path.split(":", 1)[1], max_side, flag)
+    if not os.path.isfile(path):
+        raise UserError(f"{flag}: no such image file {path!r}")
+    try:
+        with Image.open(path) as im:
+            im = ImageOps.exif_transpose(im)
+            if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+                array = np.asarray(im, np.float64)
+                im = Image.fromarray(np.clip(array / (65535.0 if array.max() > 255 else 255.0) * 255, 0, 255)
+                                     .astype(np.uint8)).convert("RGB")
+            elif im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+                rgba = im.convert("RGBA")
+                white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+                im = Image.alpha_composite(white, rgba).convert("RGB")
+            else:
+                im = im.convert("RGB")
+            if max_side:
+                scale = max_side / max(im.size)
+                size = (max(1, round(im.width * scale)), max(1, round(im.height * scale)))
+                im = im.resize(size, Image.LANCZOS)
+            return (np.asarray(im, np.float32) / 255.0)[None]
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+        raise UserError(f"{flag}: cannot read image {path!r} ({type(e).__name__})") from None
+
+
+def noise_image(height, width, grain=1, seed=0):
+    """Uniform noise drawn at (H/grain) x (W/grain) and upscaled by nearest neighbour: [1, H, W, 3].
+
+    grain 1 is per-pixel noise; grain 8 or 30 gives ever blockier seeds for the optimization.
+    """
+    if grain < 1:
+        raise UserError(f"noise grain must be at least 1, got {grain}")
+    rng = np.random.default_rng(seed)
+    small = rng.uniform(0, 1, (-(-height // grain), -(-width // grain), 3)).astype(np.float32)
+    big = np.repeat(np.repeat(small, grain, axis=0), grain, axis=1)
+    return big[:height, :width][None]
+
+
+def _skimage_sample(name, max_side, flag):
+    """One of scikit-image's bundled photographs ('skimage:coffee'), installed with .[bench]."""
+    try:
+        from skimage import data
+    except ImportError:
+        raise UserError(f"{flag}: skimage:{name} needs scikit-image (pip install -e .[bench])") from None
+    if name not in ("astronaut", "chelsea", "coffee", "rocket", "camera", "cat"):
+        raise UserError(f"{flag}: unknown sample skimage:{name}; try skimage:coffee or skimage:astronaut")
+    im = Image.fromarray(getattr(data, name)()).convert("RGB")
+    if max_side:
+        scale = max_side / max(im.size)
+        im = im.resize((max(1, round(im.width * scale)), max(1, round(im.height * scale))), Image.LANCZOS)
+    return (np.asarray(im, np.float32) / 255.0)[None]

@@ -15,5 +15,7 @@ def make(parameterization, height=None, width=None, **kwargs):
                         f"choose from {', '.join(PARAMETERIZATIONS)}")
     cls = PARAMETERIZATIONS[parameterization]
     if cls in (PixelImage, FFTImage):
-        return cls(height, width, **{k: v for k, v in kwargs.items() if k in ("seed",)})
+        return cls(height, width, **{k: v for k, v in kwargs.items() if k == "seed"})
+    if cls is CPPN:
+        kwargs.pop("reference_size", None)  # only the Fourier-CPPN has a reference canvas
     return cls(**kwargs)

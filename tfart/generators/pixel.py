@@ -88,8 +88,9 @@ class FFTImage(_FixedSizeImage):
         fx = np.fft.rfftfreq(self.width)[None, :]
         freq = np.sqrt(fx * fx + fy * fy)
         scale = 1.0 / np.maximum(freq, 1.0 / max(self.height, self.width)) ** self.decay
-        # Normalised so the total power does not depend on the image size.
-        return tf.constant(scale * np.sqrt(self.height * self.width) / scale.max(), tf.float32) / 4.0
+        # x sqrt(HW) undoes the 1/(HW) of the inverse FFT up to the usual sqrt(HW) of unit noise,
+        # so step sizes do not depend on the image size; /4 keeps the start near mid-grey.
+        return tf.constant(scale * np.sqrt(self.height * self.width) / 4.0, tf.float32)
 
     def _decorrelated_to_rgb(self, decorrelated):
         """[H, W, 3] decorrelated channels -> [H, W, 3] RGB in [0, 1]."""

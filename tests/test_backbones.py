@@ -1,0 +1,50 @@
+import numpy as np
+import pytest
+
+from tfart import backbones
+from tfart.errors import UserError
+
+
+def test_features_dict_and_truncation():
+    bb = backbones.Backbone("vgg19", ["block1_conv1", "block3_conv1"], weights=None)
+    feats = bb(np.random.default_rng(0).uniform(size=(2, 40, 48, 3)).astype("float32"))
+    assert set(feats) == {"block1_conv1", "block3_conv1"}
+    assert feats["block1_conv1"].shape == (2, 40, 48, 64) and feats["block3_conv1"].shape == (2, 10, 12, 256)
+    names = [layer.name for layer in bb.model.layers]
+    assert "block3_conv1" in names and "block4_conv1" not in names  # cut after the deepest layer
+    assert not bb.model.trainable_variables
+
+
+def test_inception_backbone_builds():
+    bb = backbones.Backbone("inception_v3", ["mixed2"], weights=None)
+    assert bb(np.zeros((1, 80, 80, 3), np.float32))["mixed2"].shape[-1] == 288
+
+
+def test_unknown_layer_lists_the_valid_ones():
+    with pytest.raises(UserError, match=r"unknown layer block9_conv9 for vgg19; valid layers: block1_conv1"):
+        backbones.Backbone("vgg19", ["block9_conv9"], weights=None)
+
+
+def test_weights_errors(tmp_path, monkeypatch):
+    with pytest.raises(UserError, match="--weights: no such weights file"):
+        backbones.Backbone("vgg19", ["block1_conv1"], weights=str(tmp_path / "nope.h5"))
+    vgg16 = str(tmp_path / "vgg16.weights.h5")
+    backbones.Backbone("vgg16", ["block1_conv1"], weights=None)  # build once, then save its weights
+    import keras
+    keras.applications.VGG16(include_top=False, weights=None).save_weights(vgg16)
+    with pytest.raises(UserError, match="does not fit vgg19"):
+        backbones.Backbone("vgg19", ["block1_conv1"], weights=vgg16)
+    # A weights file that fits loads (the path users take with a downloaded file).
+    loaded = backbones.Backbone("vgg16", ["block1_conv1"], weights=vgg16)
+    assert loaded(np.zeros((1, 32, 32, 3), np.float32))["block1_conv1"].shape == (1, 32, 32, 64)
+
+    def offline(**kwargs):
+        raise Exception("URL fetch failure: no network")
+    monkeypatch.setitem(backbones.ARCHITECTURES, "vgg19", (offline, backbones._caffe, 32))
+    with pytest.raises(UserError, match="could not download the ImageNet weights.*--weights PATH"):
+        backbones.Backbone("vgg19", ["block1_conv1"], weights="imagenet")
+
+
+def test_unknown_backbone():
+    with pytest.raises(UserError, match="--backbone"):
+        backbones.Backbone("resnet9000", ["x"], weights=None)

@@ -1,0 +1,48 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from tfart import imaging
+from tfart.errors import UserError
+
+
+def test_load_image_converts_every_mode_to_rgb(tmp_path):
+    rgb = np.random.default_rng(0).integers(0, 255, (30, 40, 3), dtype=np.uint8)
+    Image.fromarray(rgb).convert("L").save(tmp_path / "grey.png")
+    rgba = np.dstack([rgb, np.full((30, 40), 0, np.uint8)])
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "clear.png")
+    Image.fromarray((np.arange(1200).reshape(30, 40) * 50).astype(np.uint16)).save(tmp_path / "deep.png")
+    for name in ("grey.png", "clear.png", "deep.png"):
+        image = imaging.load_image(str(tmp_path / name))
+        assert image.shape == (1, 30, 40, 3) and image.dtype == np.float32
+        assert 0 <= image.min() and image.max() <= 1
+    # fully transparent pixels composite onto white
+    np.testing.assert_allclose(imaging.load_image(str(tmp_path / "clear.png")), 1.0)
+    assert imaging.load_image(str(tmp_path / "deep.png")).max() > 0.5  # 16-bit range kept, not clipped
+
+
+def test_load_image_honours_exif_orientation_and_resizes(tmp_path):
+    im = Image.new("RGB", (40, 20), (255, 0, 0))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise on display
+    im.save(tmp_path / "turned.jpg", exif=exif)
+    assert imaging.load_image(str(tmp_path / "turned.jpg")).shape == (1, 40, 20, 3)
+    assert imaging.load_image(str(tmp_path / "turned.jpg"), max_side=10).shape == (1, 10, 5, 3)
+
+
+def test_missing_and_corrupt_images(tmp_path):
+    with pytest.raises(UserError, match="--style: no such image file"):
+        imaging.load_image(str(tmp_path / "nope.jpg"), flag="--style")
+    (tmp_path / "bad.jpg").write_bytes(b"definitely not a jpeg")
+    with pytest.raises(UserError, match="--content: cannot read image"):
+        imaging.load_image(str(tmp_path / "bad.jpg"))
+
+
+@pytest.mark.parametrize("grain", [1, 8, 30])
+def test_noise_grain(grain):
+    noise = imaging.noise_image(61, 45, grain, seed=1)[0]
+    assert noise.shape == (61, 45, 3) and 0 <= noise.min() and noise.max() <= 1
+    rows, cols = 61 // grain, 45 // grain
+    blocks = noise[:rows * grain, :cols * grain].reshape(rows, grain, cols, grain, 3)
+    assert np.ptp(blocks, axis=(1, 3)).max() == 0  # every grain x grain block is one colour
+    assert len(np.unique(blocks[:, 0, :, 0, 0])) == rows * cols  # and blocks differ from each other

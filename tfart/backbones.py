@@ -1,0 +1,89 @@
+"""Frozen, named feature extractors: [B, H, W, 3] images in [0, 1] -> {layer name: features}.
+
+Each backbone applies its own preprocessing inside, so every caller hands it plain RGB in [0, 1].
+Weights: 'imagenet' (Keras downloads and caches them), a local weights file, or None (random
+weights: for tests and offline work). The network is cut after the deepest requested layer and
+never trained: no gradient is ever computed for its weights.
+"""
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfart.errors import UserError
+
+# Mean pixel of ImageNet in BGR order, on the 0-255 scale ("caffe" preprocessing of VGG).
+_VGG_MEAN_BGR = np.array([103.939, 116.779, 123.68], np.float32)
+
+
+def _caffe(images):
+    """VGG's preprocessing: RGB [0, 1] -> BGR [0, 255] minus the ImageNet mean."""
+    return images[..., ::-1] * 255.0 - _VGG_MEAN_BGR
+
+
+def _tf_style(images):
+    """Inception's preprocessing: [0, 1] -> [-1, 1]."""
+    return images * 2.0 - 1.0
+
+
+ARCHITECTURES = {
+    "vgg16": (keras.applications.VGG16, _caffe, 32),
+    "vgg19": (keras.applications.VGG19, _caffe, 32),
+    "inception_v3": (keras.applications.InceptionV3, _tf_style, 75),
+}
+
+
+def _build(name, weights, flag):
+    """The convolutional part of a keras.applications network with the requested weights."""
+    make = ARCHITECTURES[name][0]
+    if weights in (None, "none", "None", ""):
+        return make(include_top=False, weights=None, input_shape=(None, None, 3))
+    if weights == "imagenet":
+        try:
+            return make(include_top=False, weights="imagenet", input_shape=(None, None, 3))
+        except Exception as e:  # urllib raises several types; all mean "no weights for you"
+            raise UserError(f"{flag} imagenet: could not download the ImageNet weights of {name} "
+                            f"({type(e).__name__}); download them elsewhere and pass the file with "
+                            f"{flag} PATH, or use {flag} none for random weights") from None
+    if not os.path.isfile(weights):
+        raise UserError(f"{flag}: no such weights file {weights!r}")
+    model = make(include_top=False, weights=None, input_shape=(None, None, 3))
+    try:
+        model.load_weights(weights, skip_mismatch=False)
+    except Exception as e:
+        raise UserError(f"{flag}: {weights!r} does not fit {name} without its top "
+                        f"({str(e).splitlines()[0][:160] if str(e) else type(e).__name__})") from None
+    return model
+
+
+class Backbone:
+    """A frozen CNN that returns the requested layers' activations as a dict.
+
+    name: 'vgg16', 'vgg19' or 'inception_v3'. layers: layer names, e.g. 'block4_conv2'.
+    Call it with [B, H, W, 3] float32 in [0, 1]; get {layer: [B, h, w, c] float32}.
+    """
+
+    def __init__(self, name="vgg19", layers=("block4_conv2",), weights="imagenet", flag="--weights"):
+        if name not in ARCHITECTURES:
+            raise UserError(f"--backbone: unknown backbone {name!r}; choose from {', '.join(ARCHITECTURES)}")
+        self.name, self.layers = name, tuple(dict.fromkeys(layers))
+        self.preprocess, self.min_size = ARCHITECTURES[name][1], ARCHITECTURES[name][2]
+        base = _build(name, weights, flag)
+        valid = [layer.name for layer in base.layers if layer.name != base.layers[0].name]
+        unknown = [layer for layer in self.layers if layer not in valid]
+        if unknown:
+            raise UserError(f"unknown layer {', '.join(unknown)} for {name}; valid layers: {', '.join(valid)}")
+        outputs = {layer: base.get_layer(layer).output for layer in self.layers}
+        # A functional model over the chosen outputs keeps only the layers they depend on.
+        self.model = keras.Model(base.input, outputs, name=f"{name}_features")
+        self.model.trainable = False
+
+    def __call__(self, images):
+        """[B, H, W, 3] float32 in [0, 1] -> {layer: features}."""
+        return self.model(self.preprocess(images), training=False)
+
+    def check_size(self, height, width, flag="--size"):
+        if min(height, width) < self.min_size:
+            raise UserError(f"{flag}: {self.name} needs images of at least {self.min_size} px a side, "
+                            f"got {width}x{height}")

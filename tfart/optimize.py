@@ -1,0 +1,149 @@
+"""THE loop: every job trains some of a generator's variables against an objective.
+
+    result = optimize(generator, objective, backbone, height=256, width=256,
+                      settings=Settings(steps=300, lr=0.02, train="weights"), monitors=[...])
+
+One compiled `tf.function` step renders the image, applies the random transforms, runs the
+frozen backbone, evaluates the objective, and updates the chosen variables. It is traced once;
+per step, Python only reads the loss and calls the monitors. A step whose loss or gradients are
+not finite changes nothing, and the loop stops there, so the generator keeps its last good state.
+"""
+import dataclasses
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfart.errors import UserError
+from tfart.objectives import Context
+
+OPTIMIZERS = ("adam", "lbfgs")
+SCHEDULES = ("constant", "cosine")
+
+
+@dataclasses.dataclass
+class Settings:
+    """How to optimize; the single source of truth for defaults (scripts map flags onto it)."""
+    steps: int = 300
+    lr: float = 0.02
+    optimizer: str = "adam"
+    schedule: str = "constant"
+    train: str = "weights"          # 'weights', 'latent' or 'both'
+    normalize_gradients: bool = False  # divide each gradient by its L2 norm (robust step sizes)
+    clip_norm: float = 0.0          # clip the global gradient norm (0: off)
+    jit_compile: bool = False       # XLA: faster on GPUs, slower on CPUs (measured)
+
+    def check(self):
+        if self.steps < 0:
+            raise UserError(f"--steps: must be 0 or more, got {self.steps}")
+        if not (self.lr > 0 and np.isfinite(self.lr)):
+            raise UserError(f"--lr: must be a positive number, got {self.lr}")
+        if self.optimizer not in OPTIMIZERS:
+            raise UserError(f"--optimizer: choose from {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
+        if self.schedule not in SCHEDULES:
+            raise UserError(f"--schedule: choose from {', '.join(SCHEDULES)}, got {self.schedule!r}")
+
+
+@dataclasses.dataclass
+class Result:
+    """What a run ended with: the last step done, the loss history, why it stopped."""
+    step: int
+    losses: list
+    stopped: str = "done"   # 'done', 'interrupted' or 'non-finite'
+
+    @property
+    def loss(self):
+        return self.losses[-1] if self.losses else float("nan")
+
+
+class Run:
+    """The state monitors see: generator, canvas size, optimizer and the step counter."""
+
+    def __init__(self, generator, height, width, optimizer, step, settings):
+        self.generator, self.height, self.width = generator, height, width
+        self.optimizer, self.step, self.settings = optimizer, step, settings
+
+    def image(self):
+        """The current image: [H, W, 3] float32 in [0, 1]."""
+        return self.generator.image(self.height, self.width)[0].numpy()
+
+
+def make_optimizer(settings):
+    lr = settings.lr
+    if settings.schedule == "cosine":
+        lr = keras.optimizers.schedules.CosineDecay(settings.lr, max(1, settings.steps), alpha=0.05)
+    return keras.optimizers.Adam(learning_rate=lr)
+
+
+def make_step(generator, objective, backbone, height, width, variables, optimizer,
+              transform=None, settings=Settings()):
+    """The compiled training step: () -> (loss, {term: value}, applied)."""
+
+    def step():
+        with tf.GradientTape() as tape:
+            image = generator.image(height, width)
+            seen = transform(image) if transform else image
+            features = backbone(seen) if backbone is not None and objective.layers else {}
+            terms = objective.terms(Context(image=image, features=features))
+            loss = tf.add_n(list(terms.values()))
+        grads = tape.gradient(loss, variables)
+        grads = [tf.zeros_like(v) if g is None else g for g, v in zip(grads, variables)]
+        if settings.normalize_gradients:
+            grads = [g / (tf.norm(g) + 1e-8) for g in grads]
+        if settings.clip_norm:
+            grads, _ = tf.clip_by_global_norm(grads, settings.clip_norm)
+        finite = tf.math.is_finite(loss)
+        for g in grads:
+            finite = tf.logical_and(finite, tf.reduce_all(tf.math.is_finite(g)))
+
+        def apply():
+            optimizer.apply_gradients(zip(grads, variables))
+            return tf.constant(True)
+        applied = tf.cond(finite, apply, lambda: tf.constant(False))
+        return loss, terms, applied
+
+    return tf.function(step, jit_compile=settings.jit_compile)
+
+
+def optimize(generator, objective, backbone=None, height=256, width=256, settings=None,
+             transform=None, monitors=(), start_step=0, optimizer=None):
+    """Minimise `objective` over the chosen variables of `generator` for settings.steps steps.
+
+    Monitors get on_start(run), on_step(run, loss, terms) and on_end(run, result). Ctrl-C ends the
+    loop cleanly (result.stopped == 'interrupted') so callers can save the current image.
+    """
+    settings = settings or Settings()
+    settings.check()
+    variables = generator.variables_to_train(settings.train)
+    if settings.optimizer == "lbfgs":
+        from tfart.lbfgs import optimize_lbfgs
+        return optimize_lbfgs(generator, objective, backbone, height, width, settings, variables,
+                              transform, monitors, start_step)
+    optimizer = optimizer or make_optimizer(settings)
+    optimizer.build(variables)  # its slots exist before tracing, so the step is traced once
+    step_fn = make_step(generator, objective, backbone, height, width, variables, optimizer,
+                        transform, settings)
+    run = Run(generator, height, width, optimizer, start_step, settings)
+    result = Result(step=start_step, losses=[])
+    for m in monitors:
+        m.on_start(run)
+    try:
+        while run.step < settings.steps:
+            loss, terms, applied = step_fn()
+            loss = float(loss)
+            if not bool(applied):
+                result.stopped = "non-finite"
+                result.losses.append(loss)
+                break
+            run.step += 1
+            result.step = run.step
+            result.losses.append(loss)
+            for m in monitors:
+                m.on_step(run, loss, {k: float(v) for k, v in terms.items()})
+    except KeyboardInterrupt:
+        result.stopped = "interrupted"
+    for m in monitors:
+        m.on_end(run, result)
+    run.step_fn = step_fn
+    result.run = run
+    return result
