@@ -19,7 +19,11 @@ setup(
         "pillow",
     ],
     extras_require={
-        "test": ["pytest"],
+        # The tests cover the L-BFGS path too.
+        "test": ["pytest", "tensorflow-probability>=0.25", "tf-keras"],
+        # L-BFGS (Gatys' optimizer) from tensorflow-probability, the maintained TF home of
+        # lbfgs_minimize; TFP 0.25 imports under TF 2.21 only with tf-keras installed beside it.
+        "lbfgs": ["tensorflow-probability>=0.25", "tf-keras"],
         "gpu": ["tensorflow[and-cuda]>=2.21"],
         # MP4 time-lapses; GIFs need nothing beyond Pillow.
         "video": ["imageio", "imageio-ffmpeg"],

@@ -113,3 +113,36 @@ def test_transforms_keep_gradients_flowing():
         loss = tf.reduce_mean(out)
     grad = tape.gradient(loss, image)
     assert out.shape[-1] == 3 and grad is not None and float(tf.reduce_sum(tf.abs(grad))) > 0
+
+
+def test_lbfgs_minimises_and_reports_every_iteration():
+    target = np.random.default_rng(3).uniform(size=(1, 16, 16, 3)).astype("float32")
+    g = generators.make("cppn", seed=0)
+    history = monitors.History()
+    result = optimize.optimize(g, objectives.reconstruction(target), None, 16, 16,
+                               optimize.Settings(steps=25, optimizer="lbfgs"), monitors=[history])
+    assert result.stopped == "done" and 0 < result.step <= 25
+    assert len(history.terms) == result.step
+    start = float(objectives.reconstruction(target)(
+        objectives.Context(generators.make("cppn", seed=0).image(16, 16), {})))
+    assert result.loss < 0.5 * start
+
+
+def test_lbfgs_refuses_random_transforms_and_missing_tfp(monkeypatch):
+    import builtins
+
+    from tfart import transforms
+    g = generators.PixelImage(16, 16)
+    with pytest.raises(UserError, match="deterministic"):
+        optimize.optimize(g, objectives.total_variation(), None, 16, 16,
+                          optimize.Settings(steps=2, optimizer="lbfgs"), transform=transforms.jitter(2))
+    real_import = builtins.__import__
+
+    def no_tfp(name, *args, **kwargs):
+        if name.startswith("tensorflow_probability"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+    monkeypatch.setattr(builtins, "__import__", no_tfp)
+    with pytest.raises(UserError, match=r"pip install -e .\[lbfgs\]"):
+        optimize.optimize(g, objectives.total_variation(), None, 16, 16,
+                          optimize.Settings(steps=2, optimizer="lbfgs"))
