@@ -107,7 +107,7 @@ def matmul_gflops(n=2048, repeats=10):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=256)
-    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=20)
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     content = rng.uniform(size=(1, args.size, args.size, 3)).astype("float32")

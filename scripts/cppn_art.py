@@ -27,6 +27,7 @@ flags.DEFINE_string("activation", "tanh", "tanh, sin, gaussian, softplus, relu, 
                     "a comma-separated list cycled over the layers, or mix.")
 flags.DEFINE_integer("latent_dim", 8, "Size of the latent code z (0 for none).")
 flags.DEFINE_float("init_scale", 3.0, "Weight scale; larger draws busier, sharper pictures.")
+flags.DEFINE_integer("grid", 10, "Frequency grid (G x G) of the Fourier-CPPN.")
 flags.DEFINE_float("sigma", 2.0, "Frequency spread of --encoder fourier.")
 flags.DEFINE_bool("colour", True, "Colour output (--nocolour or --grey for greyscale).")
 flags.DEFINE_bool("grey", False, "Greyscale output (same as --nocolour).")
@@ -52,6 +53,7 @@ cli.at_least("frames", 0)
 cli.positive("keyframes")
 cli.positive("fps", 120)
 cli.positive("supersample", 8)
+cli.positive("grid", 64)
 cli.one_of("bits", (8, 16))
 flags.register_validator("fold", lambda v: v == 0 or v >= 2, message="--fold must be 0 or at least 2")
 
@@ -64,6 +66,7 @@ def build_generator():
                   sigma=FLAGS.sigma, mirror=FLAGS.mirror, fold=FLAGS.fold, seed=FLAGS.seed)
     if FLAGS.generator == "fourier_cppn":
         kwargs["reference_size"] = min(FLAGS.width, FLAGS.height)
+        kwargs["grid"] = FLAGS.grid
     return generators.make(FLAGS.generator, **kwargs)
 
 

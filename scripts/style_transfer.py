@@ -46,6 +46,7 @@ flags.DEFINE_enum("transforms", "none", ["none", "standard"], "Random transforms
 flags.DEFINE_string("backbone", "vgg19", "vgg16, vgg19 or inception_v3.")
 flags.DEFINE_string("weights", "imagenet", "Backbone weights: imagenet, a local weights file, or none.")
 flags.DEFINE_integer("latent_dim", 8, "Latent size of a CPPN parameterization.")
+flags.DEFINE_integer("grid", 10, "Frequency grid (G x G) of the Fourier-CPPN parameterization.")
 flags.DEFINE_string("out", "out/style.png", "Output PNG.")
 flags.DEFINE_integer("upscale", 0, "Also render the result at this many times the size (CPPNs).")
 flags.DEFINE_string("timelapse", None, "Write a time-lapse of the optimization (.gif or .mp4).")
@@ -69,6 +70,7 @@ cli.at_least("upscale", 0)
 cli.positive("timelapse_every")
 cli.at_least("checkpoint_every", 0)
 cli.at_least("latent_dim", 0)
+cli.positive("grid", 64)
 
 
 def load_content():
@@ -146,8 +148,11 @@ def main(argv):
     backbone.check_size(height, width)
     objective = build_objective(backbone, content_image, styles)
 
+    extra = {}
+    if FLAGS.parameterization == "fourier_cppn":
+        extra = {"reference_size": min(height, width), "grid": FLAGS.grid}
     generator = generators.make(FLAGS.parameterization, height, width, seed=FLAGS.seed,
-                                latent_dim=FLAGS.latent_dim, reference_size=min(height, width))
+                                latent_dim=FLAGS.latent_dim, **extra)
     optimizer = optimize.make_optimizer(settings)
     variables = generator.variables_to_train(FLAGS.train)
     ckpt_dir = os.path.splitext(FLAGS.out)[0] + "_ckpt"

@@ -146,3 +146,18 @@ def test_lbfgs_refuses_random_transforms_and_missing_tfp(monkeypatch):
     with pytest.raises(UserError, match=r"pip install -e .\[lbfgs\]"):
         optimize.optimize(g, objectives.total_variation(), None, 16, 16,
                           optimize.Settings(steps=2, optimizer="lbfgs"))
+
+
+def test_ctrl_c_ends_the_loop_cleanly_and_monitors_still_finish(tmp_path):
+    class PressCtrlC(monitors.Monitor):
+        def on_step(self, run, loss, terms):
+            if run.step == 3:
+                raise KeyboardInterrupt
+
+    g = generators.PixelImage(16, 16)
+    gif = str(tmp_path / "t.gif")
+    result = optimize.optimize(g, objectives.total_variation(), None, 16, 16, optimize.Settings(steps=50),
+                               monitors=[monitors.Timelapse(gif, every=1), PressCtrlC()])
+    assert result.stopped == "interrupted" and result.step == 3
+    from PIL import Image
+    assert Image.open(gif).n_frames == 4  # the time-lapse up to the interruption was still written

@@ -37,7 +37,7 @@ def test_cppn_art_variations_animation_export_and_render_again(run_script, tmp_p
 
 
 def test_cppn_art_fourier_grey_16_bit(run_script, tmp_path):
-    code, _, stderr = run_script("cppn_art", "--generator", "fourier_cppn", "--grey", "--bits", "16",
+    code, _, stderr = run_script("cppn_art", "--generator", "fourier_cppn", "--grid", "6", "--grey", "--bits", "16",
                                  "--width", "32", "--height", "32", "--out", str(tmp_path))
     assert code == 0, stderr
     image = Image.open(tmp_path / "fourier_cppn_seed0.png")
@@ -47,6 +47,7 @@ def test_cppn_art_fourier_grey_16_bit(run_script, tmp_path):
     assert header[24] == 16  # IHDR bit depth
     recipe = json.load(open(tmp_path / "fourier_cppn_seed0.json"))
     assert recipe["generator"]["colour"] is False and recipe["bits"] == 16
+    assert recipe["generator"]["grid"] == [6, 6]
 
 
 def _fails_cleanly(result, *needles):

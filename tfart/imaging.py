@@ -143,11 +143,7 @@ def load_image(path, max_side=None, flag="--content"):
                 im = Image.alpha_composite(white, rgba).convert("RGB")
             else:
                 im = im.convert("RGB")
-            if max_side:
-                scale = max_side / max(im.size)
-                size = (max(1, round(im.width * scale)), max(1, round(im.height * scale)))
-                im = im.resize(size, Image.LANCZOS)
-            return (np.asarray(im, np.float32) / 255.0)[None]
+            return _as_batch(im, max_side)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise UserError(f"{flag}: cannot read image {path!r} ({type(e).__name__})") from None
 
@@ -173,7 +169,11 @@ def _skimage_sample(name, max_side, flag):
         raise UserError(f"{flag}: skimage:{name} needs scikit-image (pip install -e .[bench])") from None
     if name not in ("astronaut", "chelsea", "coffee", "rocket", "camera", "cat"):
         raise UserError(f"{flag}: unknown sample skimage:{name}; try skimage:coffee or skimage:astronaut")
-    im = Image.fromarray(getattr(data, name)()).convert("RGB")
+    return _as_batch(Image.fromarray(getattr(data, name)()).convert("RGB"), max_side)
+
+
+def _as_batch(im, max_side=None):
+    """An RGB PIL image, resized so its longer side is max_side (Lanczos) -> [1, H, W, 3] in [0, 1]."""
     if max_side:
         scale = max_side / max(im.size)
         im = im.resize((max(1, round(im.width * scale)), max(1, round(im.height * scale))), Image.LANCZOS)

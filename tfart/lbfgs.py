@@ -54,7 +54,7 @@ def optimize_lbfgs(generator, objective, backbone, height, width, settings, vari
         return objective.terms(Context(image=image, features=features))
 
     run = Run(generator, height, width, None, start_step, settings)
-    result = Result(step=start_step, losses=[])
+    result = Result(step=start_step, losses=[], run=run)
     for m in monitors:
         m.on_start(run)
     state = None
@@ -87,5 +87,4 @@ def optimize_lbfgs(generator, objective, backbone, height, width, settings, vari
         result.stopped = "interrupted"
     for m in monitors:
         m.on_end(run, result)
-    result.run = run
     return result

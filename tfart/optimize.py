@@ -50,6 +50,7 @@ class Result:
     step: int
     losses: list
     stopped: str = "done"   # 'done', 'interrupted' or 'non-finite'
+    run: object = None      # the Run, with its compiled step_fn
 
     @property
     def loss(self):
@@ -59,9 +60,10 @@ class Result:
 class Run:
     """The state monitors see: generator, canvas size, optimizer and the step counter."""
 
-    def __init__(self, generator, height, width, optimizer, step, settings):
+    def __init__(self, generator, height, width, optimizer, step, settings, step_fn=None):
         self.generator, self.height, self.width = generator, height, width
         self.optimizer, self.step, self.settings = optimizer, step, settings
+        self.step_fn = step_fn
 
     def image(self):
         """The current image: [H, W, 3] float32 in [0, 1]."""
@@ -123,8 +125,8 @@ def optimize(generator, objective, backbone=None, height=256, width=256, setting
     optimizer.build(variables)  # its slots exist before tracing, so the step is traced once
     step_fn = make_step(generator, objective, backbone, height, width, variables, optimizer,
                         transform, settings)
-    run = Run(generator, height, width, optimizer, start_step, settings)
-    result = Result(step=start_step, losses=[])
+    run = Run(generator, height, width, optimizer, start_step, settings, step_fn)
+    result = Result(step=start_step, losses=[], run=run)
     for m in monitors:
         m.on_start(run)
     try:
@@ -144,6 +146,4 @@ def optimize(generator, objective, backbone=None, height=256, width=256, setting
         result.stopped = "interrupted"
     for m in monitors:
         m.on_end(run, result)
-    run.step_fn = step_fn
-    result.run = run
     return result

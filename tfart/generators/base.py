@@ -2,6 +2,7 @@
 import keras
 import tensorflow as tf
 
+from tfart import coords
 from tfart.errors import UserError
 
 TRAINABLE_PARTS = ("weights", "latent", "both")
@@ -25,8 +26,6 @@ class Generator(keras.Model):
         z: [B, latent_dim] or None for the generator's own latent code (gradients reach it).
         supersample: s >= 1 renders s x s samples per pixel and averages them (anti-aliasing).
         """
-        from tfart import coords  # local: keeps the module graph flat for subclasses
-
         s = tf.cast(supersample, tf.int32)
         th, tw = tf.cast(tile_height, tf.int32), tf.cast(tile_width, tf.int32)
         xy = coords.grid(height * s, width * s, top * s, left * s, th * s, tw * s)

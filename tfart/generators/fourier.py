@@ -14,6 +14,7 @@ import math
 import keras
 import tensorflow as tf
 
+from tfart import coords
 from tfart.generators.cppn import CPPN
 
 
@@ -76,7 +77,8 @@ class FourierCPPN(CPPN):
         coeffs = self.head(self._hidden(xy, extent, z))              # [B, h, w, C * 2MN]
         shape = tf.concat([tf.shape(coeffs)[:-1], [channels, 2 * m * n]], 0)
         coeffs = tf.reshape(coeffs, shape)                            # [B, h, w, C, 2MN]
-        basis = self._basis(coords_for_phase(xy, self.mirror, self.fold))
+        # The phases follow the same symmetry as the network's inputs, so folds stay seamless.
+        basis = self._basis(coords.apply_symmetry(xy, self.mirror, self.fold))
         basis = basis * self._spectrum_scale()
         out = tf.sigmoid(tf.einsum("bhwck,hwk->bhwc", coeffs, basis))
         return out if self.colour else tf.tile(out, [1, 1, 1, 3])
@@ -89,9 +91,3 @@ class FourierCPPN(CPPN):
 def _signed(m):
     """DFT indices 0..M-1 as signed frequencies in [-M/2, M/2)."""
     return tf.math.floormod(tf.range(m) + m // 2, m) - m // 2
-
-
-def coords_for_phase(xy, mirror, fold):
-    """The DFT phase follows the same symmetry as the network's inputs, so folds stay seamless."""
-    from tfart import coords
-    return coords.apply_symmetry(xy, mirror, fold)
