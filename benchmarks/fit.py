@@ -6,8 +6,8 @@
 The CPPN (Ha's x, y, r inputs, tanh), the CPPN with Gaussian Fourier features (Tancik et al.),
 SIREN and the Fourier-CPPN (Tesfaldet et al.) each fit scikit-image's photograph with the same
 Adam step budget, learning rate and seed, at about the same number of parameters (hidden widths
-are chosen to match the Fourier-CPPN's count). A second Fourier-CPPN row uses detail=1 (all
-frequencies weighted equally, the paper's plain form) instead of tfart's 0.1/|f| default.
+are chosen to match the Fourier-CPPN's count). A second Fourier-CPPN row weights all
+frequencies equally (detail=1, decay=0: the paper's plain form) instead of tfart's 0.1/|f|.
 Prints PSNR, the high-frequency energy share (the photo's own share for reference) and grid
 peakiness: power at the 10-pixel grid's harmonics over that of their neighbouring frequencies;
 well above the photo's value means the grid period shows as a tiling artefact. Writes the photo
@@ -33,7 +33,7 @@ def candidates(size):
                                                       sigma=6.0, features=64, activation="relu",
                                                       init_scale=1.4, seed=0),
         "siren": lambda h: generators.CPPN(depth=DEPTH, hidden=h, latent_dim=0, encoder="siren",
-                                           activation="sin", w0=30.0, init_scale=1.5, seed=0),
+                                           activation="sin", w0=30.0, init_scale=3.0, seed=0),
         "fourier_cppn": lambda h: generators.FourierCPPN(depth=DEPTH, hidden=h, latent_dim=0,
                                                          init_scale=1.0, reference_size=size, seed=0),
     }
@@ -98,8 +98,9 @@ def main():
     makers = candidates(size)
     target_count = count(makers["fourier_cppn"](32))
     rows, fits = [], [photo[0]]
-    makers["fourier_cppn_detail1"] = lambda h: generators.FourierCPPN(
-        depth=DEPTH, hidden=h, latent_dim=0, init_scale=1.0, reference_size=size, detail=1.0, seed=0)
+    makers["fourier_cppn_equal"] = lambda h: generators.FourierCPPN(
+        depth=DEPTH, hidden=h, latent_dim=0, init_scale=1.0, reference_size=size, detail=1.0,
+        decay=0.0, seed=0)
     for name, make in makers.items():
         g = make(32) if name.startswith("fourier_cppn") else matched(make, target_count)
         result = optimize.optimize(g, objectives.reconstruction(photo), None, size, size,

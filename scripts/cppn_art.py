@@ -5,9 +5,10 @@
     python scripts/cppn_art.py --frames 96 --fold 6 --grey       # a kaleidoscopic latent loop (GIF)
     python scripts/cppn_art.py --generator fourier_cppn --export out/fcppn   # keep it as a SavedModel
 
-Every image is saved with a recipe (NAME.json) and the network (NAME_model.keras), so
+Every image is saved with a recipe (NAME.json) and the network (a .keras file it names), so
 `scripts/render.py --recipe NAME.json --width 8192 --height 8192` makes it again at any size.
 """
+import hashlib
 import json
 import os
 
@@ -60,8 +61,10 @@ flags.register_validator("fold", lambda v: v == 0 or v >= 2, message="--fold mus
 
 def build_generator():
     from tfart import generators
+    # SIREN is a sine network: its encoder implies sin layers unless --activation says otherwise.
+    activation = "sin" if FLAGS.encoder == "siren" and not FLAGS["activation"].present else FLAGS.activation
     kwargs = dict(latent_dim=FLAGS.latent_dim, depth=FLAGS.depth, hidden=FLAGS.hidden,
-                  activation=FLAGS.activation, encoder=FLAGS.encoder,
+                  activation=activation, encoder=FLAGS.encoder,
                   colour=FLAGS.colour and not FLAGS.grey, init_scale=FLAGS.init_scale,
                   sigma=FLAGS.sigma, mirror=FLAGS.mirror, fold=FLAGS.fold, seed=FLAGS.seed)
     if FLAGS.generator == "fourier_cppn":
@@ -76,12 +79,20 @@ def main(argv):
 
     from tfart import export, imaging, latent, render
 
-    render.check_size(FLAGS.height, FLAGS.width)
+    render.check_size(FLAGS.height, FLAGS.width, count=FLAGS.variations)
+    render.check_size(FLAGS.height, FLAGS.width, flag="--frames", count=FLAGS.frames)
     imaging.check_writable(os.path.join(FLAGS.out, ".probe"))
+    stem = f"{FLAGS.generator}_seed{FLAGS.seed}"
+    if FLAGS.frames:
+        imaging.check_animation_path(os.path.join(FLAGS.out, f"{stem}_loop.{FLAGS.video}"), "--video")
+    if FLAGS.export:
+        imaging.check_writable(FLAGS.export, "--export", kind="folder")
     generator = build_generator()
 
-    stem = f"{FLAGS.generator}_seed{FLAGS.seed}"
-    model_file = f"{stem}_model.keras"
+    # The model file is named by its config too, so a later run with other flags never changes
+    # the network that an earlier recipe points at.
+    config = json.dumps(generator.get_config(), sort_keys=True)
+    model_file = f"{stem}_{hashlib.sha1(config.encode()).hexdigest()[:8]}.keras"
     if FLAGS.variations == 1:
         codes = generator.default_z().numpy()
     else:

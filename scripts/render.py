@@ -53,6 +53,9 @@ def load_generator():
             recipe = json.load(f)
         model = os.path.join(os.path.dirname(FLAGS.recipe), recipe["model"])
         z = [recipe["z"]]
+        for name in ("bits", "supersample"):  # as the recipe made it, unless the flag says otherwise
+            if not FLAGS[name].present and name in recipe:
+                FLAGS[name].value = int(recipe[name])
     except OSError as e:
         raise UserError(f"--recipe: cannot read {FLAGS.recipe!r} ({e.strerror})") from None
     except (ValueError, KeyError, TypeError):
@@ -68,10 +71,12 @@ def main(argv):
     from tfart.errors import UserError
 
     render.check_size(FLAGS.height, FLAGS.width)
+    render.check_size(FLAGS.height, FLAGS.width, flag="--frames", count=FLAGS.frames)
     animated = FLAGS.frames > 0
-    wanted = (".gif", ".mp4") if animated else (".png",)
-    if not FLAGS.out.lower().endswith(wanted):
-        raise UserError(f"--out: expected a {' or '.join(wanted)} file, got {FLAGS.out!r}")
+    if animated:
+        imaging.check_animation_path(FLAGS.out, "--out")
+    elif not FLAGS.out.lower().endswith(".png"):
+        raise UserError(f"--out: expected a .png file, got {FLAGS.out!r}")
     imaging.check_writable(FLAGS.out)
     generator, z = load_generator()
     if not animated:

@@ -63,6 +63,12 @@ for _name in ("content_weight", "style_weight", "tv_weight"):
     flags.register_validator(_name, lambda v: math.isfinite(v) and v >= 0,
                              message=f"--{_name} must be a finite number >= 0")
 flags.register_validator("lr", lambda v: math.isfinite(v) and v > 0, message="--lr must be a positive number")
+flags.register_validator("clip_norm", lambda v: math.isfinite(v) and v >= 0,
+                         message="--clip_norm must be a finite number >= 0")
+flags.register_validator("style_blend", lambda v: v is None or all(_is_weight(b) for b in v),
+                         message="--style_blend must be non-negative numbers, one per style image")
+for _name in ("style_layers", "content_layers"):
+    flags.register_validator(_name, lambda v: bool(v), message=f"--{_name} needs at least one layer")
 cli.at_least("steps", 0)
 cli.at_least("fit_steps", 0)
 cli.positive("size", 4096)
@@ -71,6 +77,13 @@ cli.positive("timelapse_every")
 cli.at_least("checkpoint_every", 0)
 cli.at_least("latent_dim", 0)
 cli.positive("grid", 64)
+
+
+def _is_weight(text):
+    try:
+        return math.isfinite(float(text)) and float(text) >= 0
+    except ValueError:
+        return False
 
 
 def load_content():
@@ -106,13 +119,15 @@ def initialise(generator, content_image, height, width):
     """--init content: pixels take the image; CPPNs are first fitted to it by the same loop."""
     from tfart import objectives, optimize
     if FLAGS.init != "content":
-        return
+        return "done"
     if hasattr(generator, "assign_image"):
         generator.assign_image(content_image)
     elif FLAGS.fit_steps:
         print(f"fitting the {FLAGS.parameterization} to the content image ({FLAGS.fit_steps} steps)")
-        optimize.optimize(generator, objectives.reconstruction(content_image), None, height, width,
-                          optimize.Settings(steps=FLAGS.fit_steps, lr=0.01, train="both" if generator.latent_dim else "weights"))
+        part = "both" if generator.latent_dim else "weights"
+        return optimize.optimize(generator, objectives.reconstruction(content_image), None, height, width,
+                                 optimize.Settings(steps=FLAGS.fit_steps, lr=0.01, train=part)).stopped
+    return "done"
 
 
 def main(argv):
@@ -130,17 +145,26 @@ def main(argv):
                                  normalize_gradients=FLAGS.normalize_gradients,
                                  jit_compile=FLAGS.jit_compile)
     settings.check()
+    # Every output is checked before any work, so a bad path never costs a run.
     if not FLAGS.out.lower().endswith(".png"):
         raise UserError(f"--out: expected a .png file, got {FLAGS.out!r}")
-    for path, flag in ((FLAGS.out, "--out"), (FLAGS.timelapse, "--timelapse")):
-        if path:
-            imaging.check_writable(path, flag)
-    if FLAGS.timelapse and not FLAGS.timelapse.lower().endswith((".gif", ".mp4")):
-        raise UserError(f"--timelapse: expected a .gif or .mp4 file, got {FLAGS.timelapse!r}")
+    imaging.check_writable(FLAGS.out, "--out")
+    if FLAGS.timelapse:
+        imaging.check_animation_path(FLAGS.timelapse, "--timelapse")
+    if FLAGS.export:
+        imaging.check_writable(FLAGS.export, "--export", kind="folder")
+    if FLAGS.logdir:
+        imaging.check_writable(os.path.join(FLAGS.logdir, "events"), "--logdir")
+    if FLAGS.upscale and FLAGS.parameterization in ("pixel", "fft"):
+        raise UserError(f"--upscale: the {FLAGS.parameterization} parameterization is a fixed-size "
+                        "image; use --parameterization cppn or fourier_cppn")
 
     content_image, content_is_noise = load_content()
     if FLAGS.preserve_colour and content_is_noise:
         raise UserError("--preserve_colour: needs a content image, not noise")
+    if FLAGS.upscale:
+        render.check_size(content_image.shape[1] * FLAGS.upscale, content_image.shape[2] * FLAGS.upscale,
+                          flag="--upscale")
     styles = [imaging.load_image(path, FLAGS.size, "--style") for path in FLAGS.style]
     height, width = content_image.shape[1:3]
     layers = list(FLAGS.style_layers) + (list(FLAGS.content_layers) if FLAGS.content_weight else [])
@@ -162,40 +186,44 @@ def main(argv):
         optimizer.build(variables)
         checkpointer = monitors.Checkpointer(ckpt_dir, generator, optimizer, FLAGS.checkpoint_every or 10 ** 9)
         if FLAGS.resume:
-            start = checkpointer.restore()
+            try:
+                start = checkpointer.restore()
+            except (ValueError, AssertionError, tf.errors.OpError) as e:
+                raise UserError(f"--resume: the checkpoint in {ckpt_dir!r} does not fit these flags "
+                                f"(size, parameterization, --train): {str(e).splitlines()[0][:120]}") from None
             if start == 0:
                 raise UserError(f"--resume: no checkpoint in {ckpt_dir!r}")
             print(f"resuming at step {start}")
         watchers.append(checkpointer)
-    if not start:
-        initialise(generator, content_image, height, width)
+    fitted = initialise(generator, content_image, height, width) if not start else "done"
     if FLAGS.logdir:
         watchers.append(monitors.TensorBoard(FLAGS.logdir))
     if FLAGS.timelapse:
         watchers.append(monitors.Timelapse(FLAGS.timelapse, FLAGS.timelapse_every))
 
-    transform = transforms.standard(max(height, width)) if FLAGS.transforms == "standard" else None
-    result = optimize.optimize(generator, objective, backbone, height, width, settings, transform,
-                               watchers, start_step=start, optimizer=optimizer)
-
-    def finish(image):
-        image = image[0]
+    def finish():
+        image = render.render(generator, height, width)[0]
         if FLAGS.preserve_colour:
             image = preserve_colour(image, content_image[0])
         return imaging.save_png(FLAGS.out, image)
 
-    out = finish(render.render(generator, height, width))
+    if fitted == "interrupted":
+        print(f"error: interrupted while fitting the content; the current image is in {finish()}",
+              file=sys.stderr)
+        sys.exit(130)
+    transform = transforms.standard(max(height, width)) if FLAGS.transforms == "standard" else None
+    result = optimize.optimize(generator, objective, backbone, height, width, settings, transform,
+                               watchers, start_step=start, optimizer=optimizer)
+    out = finish()
     print(f"wrote {out}  (step {result.step}, loss {result.loss:.6g})")
     if result.stopped == "non-finite":
-        raise UserError(f"the loss became {result.loss} at step {result.step + 1}; "
-                        f"kept the last good image in {out} (try a smaller --lr or --clip_norm)")
+        what = f"the loss became {result.loss}" if not math.isfinite(result.loss) else "the gradients became non-finite"
+        raise UserError(f"{what} at step {result.step + 1}; kept the last good image in {out} "
+                        "(try a smaller --lr or --clip_norm)")
     if result.stopped == "interrupted":
-        print("error: interrupted; the current image is saved", file=sys.stderr)
+        print(f"error: interrupted at step {result.step}; the current image is in {out}", file=sys.stderr)
         sys.exit(130)
     if FLAGS.upscale:
-        if not generator.resolution_free:
-            raise UserError(f"--upscale: the {FLAGS.parameterization} parameterization is a fixed-size "
-                            "image; use --parameterization cppn or fourier_cppn")
         big = render.render(generator, height * FLAGS.upscale, width * FLAGS.upscale, bits=8)[0]
         if FLAGS.preserve_colour:
             big = imaging.to_uint(preserve_colour(big / 255.0, np.asarray(tf.image.resize(

@@ -46,3 +46,17 @@ def test_noise_grain(grain):
     blocks = noise[:rows * grain, :cols * grain].reshape(rows, grain, cols, grain, 3)
     assert np.ptp(blocks, axis=(1, 3)).max() == 0  # every grain x grain block is one colour
     assert len(np.unique(blocks[:, 0, :, 0, 0])) == rows * cols  # and blocks differ from each other
+
+
+def test_checking_an_output_path_leaves_an_existing_file_alone(tmp_path):
+    old = tmp_path / "result.png"
+    old.write_bytes(b"last week's render")
+    imaging.check_writable(str(old))
+    assert old.read_bytes() == b"last week's render"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["result.png"]
+    with pytest.raises(UserError, match="--out: .* is a folder"):
+        imaging.check_writable(str(tmp_path))
+    with pytest.raises(UserError, match="--export: .* is a file"):
+        imaging.check_writable(str(old), "--export", kind="folder")
+    with pytest.raises(UserError, match="--timelapse: animations are written as .gif or .mp4"):
+        imaging.check_animation_path(str(tmp_path / "t.avi"), "--timelapse")

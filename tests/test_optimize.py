@@ -161,3 +161,16 @@ def test_ctrl_c_ends_the_loop_cleanly_and_monitors_still_finish(tmp_path):
     assert result.stopped == "interrupted" and result.step == 3
     from PIL import Image
     assert Image.open(gif).n_frames == 4  # the time-lapse up to the interruption was still written
+
+
+def test_loss_that_turns_non_finite_mid_run_restores_the_last_good_state():
+    import tensorflow as tf
+    # Minimising log(0.7 - mean) drives the mean up until the log's argument turns negative.
+    cliff = objectives.Objective(lambda ctx: tf.math.log(0.7 - tf.reduce_mean(ctx.image)), "cliff")
+    g = generators.PixelImage(8, 8)
+    result = optimize.optimize(g, cliff, None, 8, 8, optimize.Settings(steps=200, lr=0.3))
+    assert result.stopped == "non-finite" and result.step > 1
+    assert not np.isfinite(result.losses[-1])
+    kept = float(cliff(objectives.Context(g.image(8, 8), {})))
+    assert np.isfinite(kept)
+    np.testing.assert_allclose(kept, result.losses[-2], rtol=1e-5)  # the last finite step's state

@@ -10,12 +10,17 @@ from tfart.generators import CPPN, FFTImage, FourierCPPN
 
 
 @pytest.mark.parametrize("make", [lambda: CPPN(seed=1, encoder="fourier"),
-                                  lambda: FourierCPPN(seed=2, reference_size=32)])
+                                  lambda: CPPN(seed=1, encoder="periodic", mirror=True, fold=5),
+                                  lambda: CPPN(seed=1, encoder="siren", activation="sin"),
+                                  lambda: FourierCPPN(seed=2, reference_size=32, fold=3),
+                                  lambda: FFTImage(20, 30, seed=1)])
 def test_tiled_render_equals_one_shot(make):
     g = make()
     whole = g.image(37, 53).numpy()
     tiled = render.render(g, 37, 53, tile=16)
-    np.testing.assert_allclose(tiled, whole, atol=1e-6)
+    # Coordinates are bit-identical (test_coords); vectorised sin/cos and matmul kernels may round
+    # the last bit differently for other tile shapes, far below a 16-bit level (1.5e-5).
+    np.testing.assert_allclose(tiled, whole, atol=1e-5)
 
 
 def test_supersampled_render_is_the_mean_of_the_fine_grid():

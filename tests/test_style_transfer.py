@@ -86,6 +86,15 @@ def test_bad_inputs(run_script, photo, tmp_path):
     blocker.write_text("x")
     assert "error: --out: cannot write" in _error(run_script(
         "style_transfer", "--content", photo, "--style", photo, *TINY, "--out", str(blocker / "o.png")))
+    for flag, value, message in [
+            ("--style_blend", "1,abc", "--style_blend must be non-negative numbers"),
+            ("--style_layers", "", "--style_layers needs at least one layer"),
+            ("--clip_norm", "nan", "--clip_norm must be a finite number"),
+            ("--export", str(blocker), "error: --export: "),
+            ("--logdir", str(blocker / "logs"), "error: --logdir: cannot write"),
+            ("--upscale", "4", "error: --upscale: the pixel parameterization is a fixed-size image")]:
+        assert message in _error(run_script("style_transfer", "--content", photo, "--style", photo,
+                                            *base, f"{flag}={value}")), flag
     assert not out.exists()
 
 

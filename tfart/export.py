@@ -40,10 +40,11 @@ def describe(generator, **extra):
 
 def export(generator, path, flag="--export", **extra):
     """Write `generator` as a SavedModel folder at `path`, atomically (all or nothing)."""
+    from tfart.imaging import check_writable
+    check_writable(path, flag, kind="folder")
     path = os.path.abspath(path)
     parent = os.path.dirname(path)
     try:
-        os.makedirs(parent, exist_ok=True)
         tmp = tempfile.mkdtemp(prefix=".tmp-export-", dir=parent)
     except OSError as e:
         raise UserError(f"{flag}: cannot write to {parent!r} ({e.strerror or e})") from None

@@ -11,13 +11,26 @@ from PIL import Image
 from tfart.errors import UserError
 
 
-@contextlib.contextmanager
-def atomic_path(path, flag="--out"):
-    """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds."""
+def _writable_folder(path, flag, kind="file"):
+    """The absolute folder that will hold `path`, created if needed; a UserError if it can't be."""
     path = os.path.abspath(path)
+    if kind == "file" and os.path.isdir(path):
+        raise UserError(f"{flag}: {path!r} is a folder, expected a file name")
+    if kind == "folder" and os.path.exists(path) and not os.path.isdir(path):
+        raise UserError(f"{flag}: {path!r} is a file, expected a folder")
     folder = os.path.dirname(path)
     try:
         os.makedirs(folder, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"{flag}: cannot write to {folder!r} ({e.strerror or e})") from None
+    return path, folder
+
+
+@contextlib.contextmanager
+def atomic_path(path, flag="--out"):
+    """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds."""
+    path, folder = _writable_folder(path, flag)
+    try:
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.splitext(path)[1], dir=folder)
         os.close(fd)
         os.chmod(tmp, 0o644)  # mkstemp's 0600 would make every output private
@@ -31,13 +44,32 @@ def atomic_path(path, flag="--out"):
             os.remove(tmp)
 
 
-def check_writable(path, flag="--out"):
-    """Fail early, before any work, if `path` cannot be written (creating its folder if needed)."""
-    with atomic_path(path, flag) as tmp:
-        del tmp
-    # The probe leaves an empty file behind by design of atomic_path; remove it again.
-    if os.path.exists(path) and os.path.getsize(path) == 0:
-        os.remove(path)
+def check_writable(path, flag="--out", kind="file"):
+    """Fail early, before any work, unless `path` (a file, or a folder) can be written.
+
+    Creates the parent folder if needed and probes it with a temporary file; an existing file at
+    `path` is left untouched.
+    """
+    path, folder = _writable_folder(path, flag, kind)
+    try:
+        with tempfile.NamedTemporaryFile(prefix=".probe-", dir=folder):
+            pass
+    except OSError as e:
+        raise UserError(f"{flag}: cannot write to {folder!r} ({e.strerror or e})") from None
+
+
+def check_animation_path(path, flag):
+    """Fail early unless `path` is a writable .gif, or a .mp4 with imageio-ffmpeg installed."""
+    if not path.lower().endswith((".gif", ".mp4")):
+        raise UserError(f"{flag}: animations are written as .gif or .mp4, got {path!r}")
+    if path.lower().endswith(".mp4"):
+        try:
+            import imageio.v2  # noqa: F401
+            import imageio_ffmpeg  # noqa: F401
+        except ImportError:
+            raise UserError(f"{flag}: MP4 needs imageio-ffmpeg (pip install -e .[video]); "
+                            "or write a .gif") from None
+    check_writable(path, flag)
 
 
 def to_uint(image, bits=8):
@@ -81,21 +113,15 @@ def save_animation(path, frames, fps=12, flag="--out"):
     frames = [to_uint(f) if np.asarray(f).dtype.kind == "f" else np.asarray(f) for f in frames]
     if not frames:
         raise UserError(f"{flag}: no frames to write")
+    check_animation_path(path, flag)
     if path.lower().endswith(".mp4"):
-        try:
-            import imageio.v2 as imageio
-            import imageio_ffmpeg  # noqa: F401  (only to fail early with a clear message)
-        except ImportError:
-            raise UserError(f"{flag}: MP4 needs imageio-ffmpeg (pip install -e .[video]); "
-                            "or write a .gif") from None
+        import imageio.v2 as imageio
         with atomic_path(path, flag) as tmp:
             writer = imageio.get_writer(tmp, format="FFMPEG", fps=fps, macro_block_size=1)
             for f in frames:
                 writer.append_data(f)
             writer.close()
         return path
-    if not path.lower().endswith(".gif"):
-        raise UserError(f"{flag}: animations are written as .gif or .mp4, got {path!r}")
     images = [Image.fromarray(f) for f in frames]
     with atomic_path(path, flag) as tmp:
         images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:],
@@ -135,8 +161,9 @@ def load_image(path, max_side=None, flag="--content"):
             im = ImageOps.exif_transpose(im)
             if im.mode in ("I;16", "I;16B", "I;16L", "I"):
                 array = np.asarray(im, np.float64)
-                im = Image.fromarray(np.clip(array / (65535.0 if array.max() > 255 else 255.0) * 255, 0, 255)
-                                     .astype(np.uint8)).convert("RGB")
+                # I;16 is 16-bit by definition; Pillow's 32-bit I mode is judged by its range.
+                top = 65535.0 if im.mode != "I" or array.max() > 255 else 255.0
+                im = Image.fromarray(np.clip(array / top * 255, 0, 255).astype(np.uint8)).convert("RGB")
             elif im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
                 rgba = im.convert("RGBA")
                 white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))

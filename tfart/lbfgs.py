@@ -14,7 +14,7 @@ from tfart.objectives import Context
 CHUNK = 10
 
 
-def _import_tfp():
+def import_tfp():
     try:
         import tensorflow_probability as tfp
     except Exception as e:  # ImportError, or TFP's own check of its TF / tf-keras versions
@@ -26,7 +26,7 @@ def _import_tfp():
 def optimize_lbfgs(generator, objective, backbone, height, width, settings, variables,
                    transform, monitors, start_step):
     from tfart.optimize import Result, Run
-    tfp = _import_tfp()
+    tfp = import_tfp()
     if transform is not None:
         raise UserError("--optimizer lbfgs: needs a deterministic objective; use --transforms none")
     shapes = [v.shape for v in variables]
@@ -58,19 +58,22 @@ def optimize_lbfgs(generator, objective, backbone, height, width, settings, vari
     for m in monitors:
         m.on_start(run)
     state = None
-    position = tf.concat([tf.reshape(v, [-1]) for v in variables], 0)
+    # The line search assigns every probe to the variables; `good` is the accepted position.
+    good = tf.concat([tf.reshape(v, [-1]) for v in variables], 0)
     try:
         while run.step < settings.steps:
             chunk = min(CHUNK, settings.steps - run.step)
             done = 0 if state is None else int(state.num_iterations)
             state = tfp.optimizer.lbfgs_minimize(
-                value_and_gradients, initial_position=position if state is None else None,
+                value_and_gradients, initial_position=good if state is None else None,
                 previous_optimizer_results=state, max_iterations=done + chunk, tolerance=0.0)
-            assign(state.position)
             loss = float(state.objective_value)
             if not tf.math.is_finite(state.objective_value):
                 result.stopped = "non-finite"
+                result.losses.append(loss)
                 break
+            good = state.position
+            assign(good)
             finished = int(state.num_iterations) - done
             values = {k: float(v) for k, v in terms().items()}
             for _ in range(max(finished, 1)):
@@ -85,6 +88,7 @@ def optimize_lbfgs(generator, objective, backbone, height, width, settings, vari
                 break
     except KeyboardInterrupt:
         result.stopped = "interrupted"
+    assign(good)
     for m in monitors:
         m.on_end(run, result)
     return result

@@ -97,8 +97,14 @@ def reconstruction(target):
     return Objective(lambda ctx: tf.reduce_mean(tf.square(ctx.image - target)), "reconstruction")
 
 
+def _check_layers(layers, flag):
+    if not layers:
+        raise UserError(f"{flag}: give at least one layer")
+
+
 def content(backbone, image, layers, name="content"):
     """Feature mean squared error to `image` ([1, H, W, 3] in [0, 1]) at each layer, averaged."""
+    _check_layers(layers, "--content_layers")
     targets = {k: tf.constant(v) for k, v in backbone(tf.constant(image, tf.float32)).items() if k in layers}
 
     def fn(ctx):
@@ -113,6 +119,7 @@ def style(backbone, images, layers, blend=None, layer_weights=None, name="style"
     images: list of [1, H, W, 3] in [0, 1] (sizes may differ); blend: their weights (equal by
     default, normalised to sum 1); layer_weights: per layer (1/len(layers) each by default).
     """
+    _check_layers(layers, "--style_layers")
     blend = [1.0] * len(images) if blend is None else [float(b) for b in blend]
     if len(blend) != len(images):
         raise UserError(f"--style_blend: {len(blend)} weights for {len(images)} style images")

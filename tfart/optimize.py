@@ -5,8 +5,9 @@
 
 One compiled `tf.function` step renders the image, applies the random transforms, runs the
 frozen backbone, evaluates the objective, and updates the chosen variables. It is traced once;
-per step, Python only reads the loss and calls the monitors. A step whose loss or gradients are
-not finite changes nothing, and the loop stops there, so the generator keeps its last good state.
+per step, Python only reads the loss and calls the monitors. The step keeps a copy of the
+variables from before its update; when a loss or gradient turns non-finite, the variables go back
+to that copy (the last state whose loss was finite) and the loop stops there.
 """
 import dataclasses
 
@@ -34,6 +35,11 @@ class Settings:
     jit_compile: bool = False       # XLA: faster on GPUs, slower on CPUs (measured)
 
     def check(self):
+        if not (self.clip_norm >= 0 and np.isfinite(self.clip_norm)):
+            raise UserError(f"--clip_norm: must be a number >= 0, got {self.clip_norm}")
+        if self.optimizer == "lbfgs":
+            from tfart.lbfgs import import_tfp
+            import_tfp()  # fail before any work when tensorflow-probability is missing
         if self.steps < 0:
             raise UserError(f"--steps: must be 0 or more, got {self.steps}")
         if not (self.lr > 0 and np.isfinite(self.lr)):
@@ -80,6 +86,8 @@ def make_optimizer(settings):
 def make_step(generator, objective, backbone, height, width, variables, optimizer,
               transform=None, settings=Settings()):
     """The compiled training step: () -> (loss, {term: value}, applied)."""
+    # The variables as they were before the last applied update: the state whose loss was finite.
+    last_good = [tf.Variable(v, trainable=False) for v in variables]
 
     def step():
         with tf.GradientTape() as tape:
@@ -99,9 +107,16 @@ def make_step(generator, objective, backbone, height, width, variables, optimize
             finite = tf.logical_and(finite, tf.reduce_all(tf.math.is_finite(g)))
 
         def apply():
+            for keep, v in zip(last_good, variables):
+                keep.assign(v)
             optimizer.apply_gradients(zip(grads, variables))
             return tf.constant(True)
-        applied = tf.cond(finite, apply, lambda: tf.constant(False))
+
+        def restore():
+            for keep, v in zip(last_good, variables):
+                v.assign(keep)
+            return tf.constant(False)
+        applied = tf.cond(finite, apply, restore)
         return loss, terms, applied
 
     return tf.function(step, jit_compile=settings.jit_compile)

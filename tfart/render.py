@@ -9,8 +9,8 @@ MAX_SIDE = 32768        # pixels per side
 MAX_PIXELS = 16384 ** 2  # 268 megapixels: an 8-bit RGB buffer of 805 MB
 
 
-def check_size(height, width, flag="--width/--height"):
-    """Raise a UserError naming `flag` unless H x W is a renderable canvas."""
+def check_size(height, width, flag="--width/--height", count=1):
+    """Raise a UserError naming `flag` unless `count` H x W canvases are renderable at once."""
     try:
         height, width = int(height), int(width)
     except (TypeError, ValueError):
@@ -20,6 +20,9 @@ def check_size(height, width, flag="--width/--height"):
     if max(height, width) > MAX_SIDE or height * width > MAX_PIXELS:
         raise UserError(f"{flag}: {width}x{height} is too large (at most {MAX_SIDE} px a side "
                         f"and {MAX_PIXELS // 10**6} megapixels)")
+    if count * height * width > MAX_PIXELS:
+        raise UserError(f"{flag}: {count} images of {width}x{height} are too many to hold at once "
+                        f"(at most {MAX_PIXELS // 10**6} megapixels in all); make fewer or smaller ones")
     return height, width
 
 
@@ -37,16 +40,18 @@ def render(generator, height, width, z=None, tile=None, supersample=1, bits=None
     an 8K render never holds a float copy of the whole image. Tiles are `tile` x `tile` pixels
     (the generator's `default_tile` unless given); supersampling shrinks them to keep memory flat.
     """
-    height, width = check_size(height, width)
-    if supersample < 1:
-        raise UserError(f"--supersample: must be at least 1, got {supersample}")
-    step = generator.compiled_render_tile()
     z = generator.default_z() if z is None else tf.convert_to_tensor(z, tf.float32)
     if len(z.shape) == 1:
         z = z[None]
+    height, width = check_size(height, width, count=int(z.shape[0]))
+    if supersample < 1:
+        raise UserError(f"--supersample: must be at least 1, got {supersample}")
+    step = generator.compiled_render_tile()
     dtype = {None: np.float32, 8: np.uint8, 16: np.uint16}[bits]
     out = np.empty((int(z.shape[0]), height, width, 3), dtype)
     tile = tile or max(16, generator.default_tile // supersample)
+    if not generator.resolution_free:
+        tile = max(height, width)  # a fixed-size image resizes whole: once, not once per tile
     boxes = list(tiles(height, width, int(tile)))
     bar = keras.utils.Progbar(len(boxes), unit_name="tile") if progress else None
     for i, (top, left, th, tw) in enumerate(boxes):

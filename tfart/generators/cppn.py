@@ -64,7 +64,8 @@ class CPPN(Generator):
       'periodic' sin/cos of `harmonics` whole periods across the canvas: the picture tiles seamlessly.
       'fourier'  Gaussian Fourier features [cos 2pi Bv, sin 2pi Bv], B ~ N(0, sigma^2) (Tancik 2020).
       'siren'    a sine first layer sin(w0 (W v + b)) with SIREN's initialisation (Sitzmann 2020);
-                 later layers get SIREN's uniform initialisation with w0 folded into the weights.
+                 later layers get SIREN's uniform initialisation with w0 folded into the weights,
+                 times init_scale / 3 (the default 3 gives SIREN's). Use activation='sin' with it.
     activation: one name, a comma-separated list cycled over the layers, or 'mix'.
     init_scale: standard deviation of the weights times sqrt(fan_in); larger gives busier pictures.
     """
@@ -96,7 +97,7 @@ class CPPN(Generator):
                 shape=(2, self.features), name="frequencies", trainable=False,
                 initializer=keras.initializers.RandomNormal(stddev=self.sigma, seed=self.seed + 101))
         if encoder == "siren":
-            bound = 1.0 / 2.0  # fan_in of the first layer is the 2 coordinates (+ z, added below)
+            bound = 1.0 / (2 + self.latent_dim)  # SIREN's first layer: U(-1/fan_in, 1/fan_in)
             self.first = keras.layers.Dense(
                 self.hidden, name="siren_first",
                 kernel_initializer=keras.initializers.RandomUniform(-bound, bound, seed=self.seed + 102),
@@ -112,7 +113,8 @@ class CPPN(Generator):
     # --- parts ---------------------------------------------------------------------------------
     def _kernel_init(self, i):
         if self.encoder == "siren":
-            return _SirenUniform(scale=self.init_scale / 1.5, seed=self.seed + i)
+            # Relative to the default init_scale of 3, which gives SIREN's bounds exactly.
+            return _SirenUniform(scale=self.init_scale / 3.0, seed=self.seed + i)
         return keras.initializers.VarianceScaling(scale=self.init_scale ** 2, mode="fan_in",
                                                   distribution="untruncated_normal", seed=self.seed + i)
 

@@ -31,13 +31,17 @@ class FourierCPPN(CPPN):
       way Lucid's FFT parameterization preconditions them.
     """
 
-    default_tile = 256  # 600 coefficients per pixel: smaller tiles keep renders near 200 MB
 
     def __init__(self, grid=(10, 10), reference_size=256, detail=0.1, decay=1.0, **kwargs):
         self.grid = tuple(int(g) for g in (grid if isinstance(grid, (list, tuple)) else (grid, grid)))
         self.reference_size = int(reference_size)
         self.detail, self.decay = float(detail), float(decay)
         super().__init__(**kwargs)
+
+    @property
+    def default_tile(self):
+        """Tile side that keeps the 6MN coefficients of a tile near 160 MB (256 px at 10 x 10)."""
+        return max(16, int(256 * 10 / max(self.grid)))
 
     def _spectrum_scale(self):
         """[2MN] fixed multipliers for the (cos, -sin) coefficients, by frequency magnitude."""
