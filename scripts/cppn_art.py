@@ -73,6 +73,17 @@ def build_generator():
     return generators.make(FLAGS.generator, **kwargs)
 
 
+def write_recipe(path, generator, model_file, **fields):
+    """A JSON recipe: the model file, the size, seed and config, and what to render (z or keyframes)."""
+    from tfart import imaging
+    recipe = {"model": model_file, "width": FLAGS.width, "height": FLAGS.height,
+              "supersample": FLAGS.supersample, "seed": FLAGS.seed, **fields,
+              "generator": generator.get_config()}
+    with imaging.atomic_path(path) as tmp:
+        with open(tmp, "w") as f:
+            json.dump(recipe, f, indent=1)
+
+
 def main(argv):
     del argv
     import numpy as np
@@ -109,12 +120,8 @@ def main(argv):
     for i, (image, z) in enumerate(zip(images, codes)):
         name = stem if len(codes) == 1 else f"{stem}_{i:03d}"
         png = imaging.save_png(os.path.join(FLAGS.out, name + ".png"), image, bits=FLAGS.bits)
-        recipe = {"model": model_file, "z": [float(v) for v in z], "width": FLAGS.width,
-                  "height": FLAGS.height, "supersample": FLAGS.supersample, "bits": FLAGS.bits,
-                  "seed": FLAGS.seed, "generator": generator.get_config()}
-        with imaging.atomic_path(os.path.join(FLAGS.out, name + ".json")) as tmp:
-            with open(tmp, "w") as f:
-                json.dump(recipe, f, indent=1)
+        write_recipe(os.path.join(FLAGS.out, name + ".json"), generator, model_file,
+                     z=[float(v) for v in z], bits=FLAGS.bits)
         written.append(png)
     if len(images) > 1:
         sheet = imaging.contact_sheet([imaging.to_uint(i / ((1 << FLAGS.bits) - 1)) for i in images])
@@ -128,6 +135,8 @@ def main(argv):
                                  for i in range(0, len(path), 8)])
         written.append(imaging.save_animation(
             os.path.join(FLAGS.out, f"{stem}_loop.{FLAGS.video}"), list(frames), fps=FLAGS.fps))
+        write_recipe(os.path.join(FLAGS.out, f"{stem}_loop.json"), generator, model_file,
+                     keyframes=[[float(v) for v in k] for k in keys], frames=FLAGS.frames, fps=FLAGS.fps)
 
     if FLAGS.export:
         written.append(export.export(generator, FLAGS.export, flag="--export", seed=FLAGS.seed))

@@ -40,27 +40,30 @@ cli.one_of("bits", (8, 16))
 flags.register_validator("model", lambda v: v is None or v.strip() != "", "--model must not be empty")
 
 
-def load_generator():
-    """(generator, z or None) from --model or --recipe."""
-    from tfart import export
+def read_recipe():
+    """(model path, z or None, keyframes or None); a recipe's size-free settings become defaults."""
     from tfart.errors import UserError
     if bool(FLAGS.model) == bool(FLAGS.recipe):
         raise UserError("give exactly one of --model (a SavedModel folder or .keras file) and --recipe")
     if FLAGS.model:
-        return export.load_any(FLAGS.model), None
+        return FLAGS.model, None, None
     try:
         with open(FLAGS.recipe) as f:
             recipe = json.load(f)
         model = os.path.join(os.path.dirname(FLAGS.recipe), recipe["model"])
-        z = [recipe["z"]]
-        for name in ("bits", "supersample"):  # as the recipe made it, unless the flag says otherwise
+        z = [recipe["z"]] if "z" in recipe else None
+        keyframes = recipe.get("keyframes")
+        if z is None and keyframes is None:
+            raise KeyError("z")
+        # As the recipe made it, unless a flag says otherwise.
+        for name in ("bits", "supersample", "frames", "fps"):
             if not FLAGS[name].present and name in recipe:
                 FLAGS[name].value = int(recipe[name])
     except OSError as e:
         raise UserError(f"--recipe: cannot read {FLAGS.recipe!r} ({e.strerror})") from None
     except (ValueError, KeyError, TypeError):
         raise UserError(f"--recipe: {FLAGS.recipe!r} is not a cppn_art recipe") from None
-    return export.load_any(model, flag="--recipe"), z
+    return model, z, keyframes
 
 
 def main(argv):
@@ -70,6 +73,9 @@ def main(argv):
     from tfart import imaging, latent, render
     from tfart.errors import UserError
 
+    from tfart import export
+
+    model, z, keyframes = read_recipe()
     render.check_size(FLAGS.height, FLAGS.width)
     render.check_size(FLAGS.height, FLAGS.width, flag="--frames", count=FLAGS.frames)
     animated = FLAGS.frames > 0
@@ -78,7 +84,7 @@ def main(argv):
     elif not FLAGS.out.lower().endswith(".png"):
         raise UserError(f"--out: expected a .png file, got {FLAGS.out!r}")
     imaging.check_writable(FLAGS.out)
-    generator, z = load_generator()
+    generator = export.load_any(model, flag="--model" if FLAGS.model else "--recipe")
     if not animated:
         big = FLAGS.width * FLAGS.height >= 2048 ** 2
         image = render.render(generator, FLAGS.height, FLAGS.width, z=z, tile=FLAGS.tile,
@@ -87,8 +93,11 @@ def main(argv):
         return
     if not generator.latent_dim:
         raise UserError("--frames: this generator has no latent code to animate")
-    own = np.asarray(z if z is not None else generator.default_z(), np.float32)
-    keys = np.concatenate([own, latent.random_codes(FLAGS.keyframes - 1, generator.latent_dim, FLAGS.seed)])
+    if keyframes is not None:
+        keys = np.asarray(keyframes, np.float32)
+    else:
+        own = np.asarray(z if z is not None else generator.default_z(), np.float32)
+        keys = np.concatenate([own, latent.random_codes(FLAGS.keyframes - 1, generator.latent_dim, FLAGS.seed)])
     path = latent.loop(keys, FLAGS.frames)
     frames = [render.render(generator, FLAGS.height, FLAGS.width, z=path[i:i + 1], tile=FLAGS.tile,
                             supersample=FLAGS.supersample, bits=8)[0] for i in range(len(path))]
