@@ -15,6 +15,7 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from tfart import backbones, generators, imaging, objectives, optimize  # noqa: E402
@@ -33,6 +34,7 @@ def main():
     parser.add_argument("--photo", default="skimage:coffee")
     parser.add_argument("--sheet", default="out/benchmarks/parameterizations.png")
     args = parser.parse_args()
+    keras.utils.set_random_seed(args.seed)  # the random VGG19 weights too
     style = imaging.load_image(args.photo, args.size, "--photo")
     vgg = backbones.Backbone("vgg19", STYLE, args.weights)
     style_loss = objectives.style(vgg, [style], STYLE)

@@ -32,7 +32,8 @@ flags.DEFINE_enum("parameterization", "pixel", ["pixel", "fft", "cppn", "fourier
 flags.DEFINE_enum("train", "weights", ["weights", "latent", "both"],
                   "Which variables: the generator's weights, its latent code, or both.")
 flags.DEFINE_enum("init", "content", ["content", "noise"],
-                  "Start from the content image (fitted first, for CPPNs) or from the generator's own noise.")
+                  "Start from the content image (fitted first, for CPPNs), or from noise "
+                  "(uniform noise for pixel/fft, the generator's own random picture for CPPNs).")
 flags.DEFINE_integer("fit_steps", 200, "Steps that fit a CPPN to the content image when --init content.")
 flags.DEFINE_bool("preserve_colour", False, "Keep the content's colours: only luminance is transferred.")
 flags.DEFINE_integer("size", 256, "Longer side of the optimized image in pixels.")
@@ -116,9 +117,12 @@ def build_objective(backbone, content_image, styles):
 
 
 def initialise(generator, content_image, height, width):
-    """--init content: pixels take the image; CPPNs are first fitted to it by the same loop."""
-    from tfart import objectives, optimize
+    """--init content: pixels take the image; CPPNs are first fitted to it by the same loop.
+    --init noise: pixels take uniform noise; a CPPN keeps its own random picture."""
+    from tfart import imaging, objectives, optimize
     if FLAGS.init != "content":
+        if hasattr(generator, "assign_image"):
+            generator.assign_image(imaging.noise_image(height, width, 1, FLAGS.seed))
         return "done"
     if hasattr(generator, "assign_image"):
         generator.assign_image(content_image)

@@ -56,6 +56,9 @@ def test_latent_training_and_resume(run_script, photo, tmp_path):
     code, stdout, stderr = run_script("style_transfer", *common, "--steps", "6", "--resume")
     assert code == 0, stderr
     assert "resuming at step 4" in stdout and "(step 6," in stdout
+    for other in (["--latent_dim", "3"], ["--parameterization", "fourier_cppn"]):
+        stderr = _error(run_script("style_transfer", *common, "--steps", "8", "--resume", *other))
+        assert "error: --resume: the checkpoint in" in stderr and "does not fit these flags" in stderr
 
 
 def _error(result):

@@ -91,7 +91,9 @@ class Checkpointer(Monitor):
     def restore(self):
         if self.manager.latest_checkpoint is None:
             return 0
-        self.checkpoint.restore(self.manager.latest_checkpoint).expect_partial()
+        # Every variable of this run must come from the checkpoint: a checkpoint of another
+        # generator or size raises here instead of resuming from a half-restored state.
+        self.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
         return int(self.step.numpy())
 
     def _save(self, run):
