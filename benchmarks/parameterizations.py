@@ -16,7 +16,6 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
 
 from tfart import backbones, generators, imaging, objectives, optimize  # noqa: E402
 from tfart.spectrum import high_frequency_share  # noqa: E402

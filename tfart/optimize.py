@@ -84,8 +84,9 @@ def make_optimizer(settings):
 
 
 def make_step(generator, objective, backbone, height, width, variables, optimizer,
-              transform=None, settings=Settings()):
+              transform=None, settings=None):
     """The compiled training step: () -> (loss, {term: value}, applied)."""
+    settings = settings or Settings()
     # The variables as they were before the last applied update: the state whose loss was finite.
     last_good = [tf.Variable(v, trainable=False) for v in variables]
 
