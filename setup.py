@@ -19,8 +19,8 @@ setup(
         "pillow",
     ],
     extras_require={
-        # The tests cover the L-BFGS path too.
-        "test": ["pytest", "tensorflow-probability>=0.25", "tf-keras"],
+        # The tests cover the L-BFGS path and MP4 writing too.
+        "test": ["pytest", "tensorflow-probability>=0.25", "tf-keras", "imageio", "imageio-ffmpeg"],
         # L-BFGS (Gatys' optimizer) from tensorflow-probability, the maintained TF home of
         # lbfgs_minimize; TFP 0.25 imports under TF 2.21 only with tf-keras installed beside it.
         "lbfgs": ["tensorflow-probability>=0.25", "tf-keras"],

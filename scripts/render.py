@@ -68,6 +68,7 @@ def read_recipe():
 
 def main(argv):
     del argv
+    import keras
     import numpy as np
 
     from tfart import imaging, latent, render
@@ -99,8 +100,12 @@ def main(argv):
         own = np.asarray(z if z is not None else generator.default_z(), np.float32)
         keys = np.concatenate([own, latent.random_codes(FLAGS.keyframes - 1, generator.latent_dim, FLAGS.seed)])
     path = latent.loop(keys, FLAGS.frames)
-    frames = [render.render(generator, FLAGS.height, FLAGS.width, z=path[i:i + 1], tile=FLAGS.tile,
-                            supersample=FLAGS.supersample, bits=8)[0] for i in range(len(path))]
+    bar = keras.utils.Progbar(len(path), unit_name="frame")
+    frames = []
+    for i in range(len(path)):
+        frames.append(render.render(generator, FLAGS.height, FLAGS.width, z=path[i:i + 1], tile=FLAGS.tile,
+                                    supersample=FLAGS.supersample, bits=8)[0])
+        bar.update(i + 1)
     print(f"wrote {imaging.save_animation(FLAGS.out, frames, fps=FLAGS.fps)}")
 
 

@@ -49,6 +49,16 @@ def test_cppn_art_variations_animation_export_and_render_again(run_script, tmp_p
         assert diff.mean() < 1.0
 
 
+def test_mp4_loops(run_script, tmp_path):
+    import imageio.v2 as imageio
+    code, _, stderr = run_script("cppn_art", "--width", "32", "--height", "24", "--frames", "5",
+                                 "--video", "mp4", "--out", str(tmp_path))
+    assert code == 0, stderr
+    reader = imageio.get_reader(str(tmp_path / "cppn_seed0_loop.mp4"))
+    frames = [f for f in reader]
+    assert len(frames) == 5 and frames[0].shape == (24, 32, 3)
+
+
 def test_cppn_art_fourier_grey_16_bit(run_script, tmp_path):
     code, _, stderr = run_script("cppn_art", "--generator", "fourier_cppn", "--grid", "6", "--grey", "--bits", "16",
                                  "--width", "32", "--height", "32", "--out", str(tmp_path))
