@@ -94,8 +94,9 @@ def main(argv):
     render.check_size(FLAGS.height, FLAGS.width, flag="--frames", count=FLAGS.frames)
     imaging.check_writable(os.path.join(FLAGS.out, ".probe"))
     stem = f"{FLAGS.generator}_seed{FLAGS.seed}"
+    loop_path = os.path.join(FLAGS.out, f"{stem}_loop.{FLAGS.video}")
     if FLAGS.frames:
-        imaging.check_animation_path(os.path.join(FLAGS.out, f"{stem}_loop.{FLAGS.video}"), "--video")
+        imaging.check_animation_path(loop_path, "--video")
     if FLAGS.export:
         imaging.check_writable(FLAGS.export, "--export", kind="folder")
     generator = build_generator()
@@ -133,8 +134,7 @@ def main(argv):
         frames = np.concatenate([render.render(generator, FLAGS.height, FLAGS.width, z=path[i:i + 8],
                                                supersample=FLAGS.supersample, bits=8)
                                  for i in range(0, len(path), 8)])
-        written.append(imaging.save_animation(
-            os.path.join(FLAGS.out, f"{stem}_loop.{FLAGS.video}"), list(frames), fps=FLAGS.fps))
+        written.append(imaging.save_animation(loop_path, list(frames), fps=FLAGS.fps))
         write_recipe(os.path.join(FLAGS.out, f"{stem}_loop.json"), generator, model_file,
                      keyframes=[[float(v) for v in k] for k in keys], frames=FLAGS.frames, fps=FLAGS.fps)
 

@@ -9,7 +9,6 @@ objective once or more (line search).
 import tensorflow as tf
 
 from tfart.errors import UserError
-from tfart.objectives import Context
 
 CHUNK = 10
 
@@ -25,7 +24,7 @@ def import_tfp():
 
 def optimize_lbfgs(generator, objective, backbone, height, width, settings, variables,
                    transform, monitors, start_step):
-    from tfart.optimize import Result, Run
+    from tfart.optimize import Result, Run, evaluate, gradients
     tfp = import_tfp()
     if transform is not None:
         raise UserError("--optimizer lbfgs: needs a deterministic objective; use --transforms none")
@@ -40,18 +39,13 @@ def optimize_lbfgs(generator, objective, backbone, height, width, settings, vari
     def value_and_gradients(x):
         assign(x)
         with tf.GradientTape() as tape:
-            image = generator.image(height, width)
-            features = backbone(image) if backbone is not None and objective.layers else {}
-            loss = objective(Context(image=image, features=features))
-        grads = tape.gradient(loss, variables)
-        grads = [tf.zeros_like(v) if g is None else g for g, v in zip(grads, variables)]
+            loss = tf.add_n(list(evaluate(generator, objective, backbone, height, width).values()))
+        grads = gradients(tape, loss, variables)
         return loss, tf.concat([tf.reshape(g, [-1]) for g in grads], 0)
 
     @tf.function
     def terms():
-        image = generator.image(height, width)
-        features = backbone(image) if backbone is not None and objective.layers else {}
-        return objective.terms(Context(image=image, features=features))
+        return evaluate(generator, objective, backbone, height, width)
 
     run = Run(generator, height, width, None, start_step, settings)
     result = Result(step=start_step, losses=[], run=run)

@@ -83,6 +83,20 @@ def make_optimizer(settings):
     return keras.optimizers.Adam(learning_rate=lr)
 
 
+def evaluate(generator, objective, backbone, height, width, transform=None):
+    """Render the image, show it (transformed) to the backbone, and evaluate: {term: scalar}."""
+    image = generator.image(height, width)
+    seen = transform(image) if transform else image
+    features = backbone(seen) if backbone is not None and objective.layers else {}
+    return objective.terms(Context(image=image, features=features))
+
+
+def gradients(tape, loss, variables):
+    """d loss / d variables, with zeros for variables the loss does not reach."""
+    grads = tape.gradient(loss, variables)
+    return [tf.zeros_like(v) if g is None else g for g, v in zip(grads, variables)]
+
+
 def make_step(generator, objective, backbone, height, width, variables, optimizer,
               transform=None, settings=None):
     """The compiled training step: () -> (loss, {term: value}, applied)."""
@@ -92,13 +106,9 @@ def make_step(generator, objective, backbone, height, width, variables, optimize
 
     def step():
         with tf.GradientTape() as tape:
-            image = generator.image(height, width)
-            seen = transform(image) if transform else image
-            features = backbone(seen) if backbone is not None and objective.layers else {}
-            terms = objective.terms(Context(image=image, features=features))
+            terms = evaluate(generator, objective, backbone, height, width, transform)
             loss = tf.add_n(list(terms.values()))
-        grads = tape.gradient(loss, variables)
-        grads = [tf.zeros_like(v) if g is None else g for g, v in zip(grads, variables)]
+        grads = gradients(tape, loss, variables)
         if settings.normalize_gradients:
             grads = [g / (tf.norm(g) + 1e-8) for g in grads]
         if settings.clip_norm:

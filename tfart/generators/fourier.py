@@ -31,7 +31,6 @@ class FourierCPPN(CPPN):
       way Lucid's FFT parameterization preconditions them.
     """
 
-
     def __init__(self, grid=(10, 10), reference_size=256, detail=0.1, decay=1.0, **kwargs):
         self.grid = tuple(int(g) for g in (grid if isinstance(grid, (list, tuple)) else (grid, grid)))
         self.reference_size = int(reference_size)
