@@ -15,6 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfart import lbfgs
 from tfart.errors import UserError
 from tfart.objectives import Context
 
@@ -38,8 +39,7 @@ class Settings:
         if not (self.clip_norm >= 0 and np.isfinite(self.clip_norm)):
             raise UserError(f"--clip_norm: must be a number >= 0, got {self.clip_norm}")
         if self.optimizer == "lbfgs":
-            from tfart.lbfgs import import_tfp
-            import_tfp()  # fail before any work when tensorflow-probability is missing
+            lbfgs.import_tfp()  # fail before any work when tensorflow-probability is missing
         if self.steps < 0:
             raise UserError(f"--steps: must be 0 or more, got {self.steps}")
         if not (self.lr > 0 and np.isfinite(self.lr)):
@@ -144,30 +144,57 @@ def optimize(generator, objective, backbone=None, height=256, width=256, setting
     settings.check()
     variables = generator.variables_to_train(settings.train)
     if settings.optimizer == "lbfgs":
-        from tfart.lbfgs import optimize_lbfgs
-        return optimize_lbfgs(generator, objective, backbone, height, width, settings, variables,
-                              transform, monitors, start_step)
+        if transform is not None:
+            raise UserError("--optimizer lbfgs: needs a deterministic objective; use --transforms none")
+        run = Run(generator, height, width, None, start_step, settings)
+        return _loop(run, _lbfgs_steps(generator, objective, backbone, height, width, variables,
+                                       settings.steps - start_step), monitors)
     optimizer = optimizer or make_optimizer(settings)
     optimizer.build(variables)  # its slots exist before tracing, so the step is traced once
     step_fn = make_step(generator, objective, backbone, height, width, variables, optimizer,
                         transform, settings)
     run = Run(generator, height, width, optimizer, start_step, settings, step_fn)
-    result = Result(step=start_step, losses=[], run=run)
+    return _loop(run, _adam_steps(step_fn, settings.steps - start_step), monitors)
+
+
+def _adam_steps(step_fn, steps):
+    """One (steps done, loss, terms, ok) per compiled step."""
+    for _ in range(steps):
+        loss, terms, applied = step_fn()
+        yield 1, float(loss), terms, bool(applied)
+        if not bool(applied):
+            return
+
+
+def _lbfgs_steps(generator, objective, backbone, height, width, variables, steps):
+    """One (iterations done, loss, terms, ok) per L-BFGS chunk (see tfart.lbfgs)."""
+    terms = tf.function(lambda: evaluate(generator, objective, backbone, height, width))
+    for finished, loss in lbfgs.minimize(lambda: tf.add_n(list(terms().values())), variables, steps):
+        ok = bool(np.isfinite(loss))
+        yield finished, loss, terms() if ok else {}, ok
+
+
+def _loop(run, steps, monitors):
+    """Drive `steps` to the end (or Ctrl-C, or a non-finite loss), telling the monitors."""
+    result = Result(step=run.step, losses=[], run=run)
     for m in monitors:
         m.on_start(run)
     try:
-        while run.step < settings.steps:
-            loss, terms, applied = step_fn()
-            loss = float(loss)
-            if not bool(applied):
+        for finished, loss, terms, ok in steps:
+            if not ok:
                 result.stopped = "non-finite"
                 result.losses.append(loss)
                 break
-            run.step += 1
-            result.step = run.step
-            result.losses.append(loss)
-            for m in monitors:
-                m.on_step(run, loss, {k: float(v) for k, v in terms.items()})
+            values = {k: float(v) for k, v in terms.items()}
+            # L-BFGS reports in chunks: each iteration of a chunk is shown with the chunk's loss.
+            for _ in range(max(finished, 1)):
+                if run.step >= run.settings.steps:
+                    break
+                run.step += 1
+                result.step = run.step
+                result.losses.append(loss)
+                for m in monitors:
+                    m.on_step(run, loss, values)
     except KeyboardInterrupt:
         result.stopped = "interrupted"
     for m in monitors:
