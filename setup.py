@@ -19,15 +19,24 @@ setup(
         "pillow",
     ],
     extras_require={
-        # The tests cover the L-BFGS path and MP4 writing too.
-        "test": ["pytest", "tensorflow-probability>=0.25", "tf-keras", "imageio", "imageio-ffmpeg"],
+        # The tests cover the L-BFGS path, MP4 writing and the README's commands on skimage photos.
+        "test": ["pytest", "tensorflow-probability>=0.25", "tf-keras", "imageio", "imageio-ffmpeg",
+                 "scikit-image"],
         # L-BFGS (Gatys' optimizer) from tensorflow-probability, the maintained TF home of
         # lbfgs_minimize; TFP 0.25 imports under TF 2.21 only with tf-keras installed beside it.
         "lbfgs": ["tensorflow-probability>=0.25", "tf-keras"],
         "gpu": ["tensorflow[and-cuda]>=2.21"],
         # MP4 time-lapses; GIFs need nothing beyond Pillow.
         "video": ["imageio", "imageio-ffmpeg"],
-        # Photographs for benchmarks/fit.py (scikit-image ships them in the wheel).
+        # Photographs to try the style commands on (skimage:chelsea, skimage:coffee, ...) and for
+        # the benchmarks: scikit-image ships them in its wheel.
+        "photos": ["scikit-image"],
         "bench": ["scikit-image"],
     },
+    # The installed commands run the same mains as scripts/*.py.
+    entry_points={"console_scripts": [
+        "tfart-art = tfart.commands.cppn_art:run",
+        "tfart-render = tfart.commands.render:run",
+        "tfart-style = tfart.commands.style_transfer:run",
+    ]},
 )

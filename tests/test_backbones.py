@@ -38,10 +38,12 @@ def test_weights_errors(tmp_path, monkeypatch):
     loaded = backbones.Backbone("vgg16", ["block1_conv1"], weights=vgg16)
     assert loaded(np.zeros((1, 32, 32, 3), np.float32))["block1_conv1"].shape == (1, 32, 32, 64)
 
-    def offline(**kwargs):
-        raise Exception("URL fetch failure: no network")
+    def offline(**kwargs):  # what keras.utils.get_file raises without a network
+        raise Exception("URL fetch failure on https://example/vgg19.h5: None -- "
+                        "[Errno -2] Name or service not known")
     monkeypatch.setitem(backbones.ARCHITECTURES, "vgg19", (offline, backbones._caffe, 32))
-    with pytest.raises(UserError, match="could not download the ImageNet weights.*--weights PATH"):
+    with pytest.raises(UserError, match=r"could not download the ImageNet weights of vgg19 "
+                                        r"\(Name or service not known\).*--weights PATH"):
         backbones.Backbone("vgg19", ["block1_conv1"], weights="imagenet")
 
 

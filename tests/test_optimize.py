@@ -58,33 +58,6 @@ def test_reconstruction_fits_a_target_without_a_backbone():
     assert result.loss < 0.1 * result.losses[0]
 
 
-def test_resume_continues_the_step_count_and_the_loss(vgg, style_objective, tmp_path):
-    settings = optimize.Settings(steps=10, lr=0.01)
-
-    def session(steps):
-        g = generators.make("cppn", seed=4)
-        settings.steps = steps
-        opt = optimize.make_optimizer(settings)
-        opt.build(g.variables_to_train("weights"))
-        ckpt = monitors.Checkpointer(str(tmp_path), g, opt, every=5)
-        start = ckpt.restore()
-        history = monitors.History()
-        result = optimize.optimize(g, style_objective, vgg, SIZE, SIZE, settings, monitors=[ckpt, history],
-                                   start_step=start, optimizer=opt)
-        return start, result, g
-
-    start, first, _ = session(10)
-    assert start == 0 and first.step == 10
-    start, second, _ = session(20)
-    assert start == 10 and second.step == 20 and len(second.losses) == 10
-    # The resumed run starts where the first ended (not from a fresh random CPPN)...
-    assert second.losses[0] < 0.5 * first.losses[0]
-    # ...and matches an uninterrupted 20-step run.
-    g = generators.make("cppn", seed=4)
-    straight = optimize.optimize(g, style_objective, vgg, SIZE, SIZE, optimize.Settings(steps=20, lr=0.01))
-    np.testing.assert_allclose(second.losses[-1], straight.losses[-1], rtol=1e-3)
-
-
 def test_non_finite_loss_stops_and_keeps_the_last_good_state(vgg):
     g = generators.PixelImage(SIZE, SIZE)
     before = g.image(SIZE, SIZE).numpy()

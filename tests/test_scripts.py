@@ -67,7 +67,7 @@ def test_cppn_art_fourier_grey_16_bit(run_script, tmp_path):
     assert image.size == (32, 32)
     with open(tmp_path / "fourier_cppn_seed0.png", "rb") as f:
         header = f.read(33)
-    assert header[24] == 16  # IHDR bit depth
+    assert header[24] == 16 and header[25] == 0  # IHDR: 16-bit greyscale
     recipe = json.load(open(tmp_path / "fourier_cppn_seed0.json"))
     assert recipe["generator"]["colour"] is False and recipe["bits"] == 16
     assert recipe["generator"]["grid"] == [6, 6]
@@ -91,7 +91,7 @@ def test_bad_inputs_fail_with_one_clear_line_and_write_nothing(run_script, tmp_p
     _fails_cleanly(run_script("cppn_art", "--width", "30000", "--height", "30000", "--out", str(out)),
                    "--width/--height", "too large")
     _fails_cleanly(run_script("cppn_art", "--activation", "wobble", "--width", "8", "--height", "8",
-                              "--out", str(out)), "error: --activation: unknown activation wobble")
+                              "--out", str(out)), "error: --activation: must be tanh")
     assert not out.exists() or not any(p for p in out.iterdir() if not p.name.startswith("."))
     blocker = tmp_path / "file"
     blocker.write_text("a file, not a folder")

@@ -78,9 +78,9 @@ def test_bad_inputs(run_script, photo, tmp_path):
         "style_transfer", "--content", photo, "--style", str(tmp_path / "broken.jpg"), *base))
     assert "unknown layer block9_conv1 for vgg19; valid layers:" in _error(run_script(
         "style_transfer", "--content", photo, "--style", photo, "--style_layers", "block9_conv1", *base))
-    assert "--style_weight must be a finite number" in _error(run_script(
+    assert "error: --style_weight: must be a finite number" in _error(run_script(
         "style_transfer", "--content", photo, "--style", photo, "--style_weight", "nan", *base))
-    assert "--steps must be at least 0" in _error(run_script(
+    assert "error: --steps: must be at least 0" in _error(run_script(
         "style_transfer", "--content", photo, "--style", photo, "--steps=-3", *base[:-6]))
     assert "does not fit vgg19" in _error(run_script(
         "style_transfer", "--content", photo, "--style", photo, "--out", str(out), "--weights", photo,
@@ -90,12 +90,12 @@ def test_bad_inputs(run_script, photo, tmp_path):
     assert "error: --out: cannot write" in _error(run_script(
         "style_transfer", "--content", photo, "--style", photo, *TINY, "--out", str(blocker / "o.png")))
     for flag, value, message in [
-            ("--style_blend", "1,abc", "--style_blend must be non-negative numbers"),
-            ("--style_layers", "", "--style_layers needs at least one layer"),
-            ("--clip_norm", "nan", "--clip_norm must be a finite number"),
+            ("--style_blend", "1,abc", "error: --style_blend: must be non-negative numbers"),
+            ("--style_layers", "", "error: --style_layers: needs at least one layer"),
+            ("--clip_norm", "nan", "error: --clip_norm: must be a finite number"),
             ("--export", str(blocker), "error: --export: "),
             ("--logdir", str(blocker / "logs"), "error: --logdir: cannot write"),
-            ("--upscale", "4", "error: --upscale: the pixel parameterization is a fixed-size image")]:
+            ("--upscale", "4", "error: --upscale: pixel and fft are fixed-size images")]:
         assert message in _error(run_script("style_transfer", "--content", photo, "--style", photo,
                                             *base, f"{flag}={value}")), flag
     assert not out.exists()

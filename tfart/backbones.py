@@ -6,6 +6,7 @@ weights: for tests and offline work). The network is cut after the deepest reque
 never trained: no gradient is ever computed for its weights.
 """
 import os
+import re
 
 import keras
 import numpy as np
@@ -34,6 +35,17 @@ ARCHITECTURES = {
 }
 
 
+def _cause(error):
+    """The reason in a download error: 'URL fetch failure on URL: None -- [Errno -2] Name or
+    service not known' -> 'Name or service not known'."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    fetch = re.match(r"URL fetch failure on \S+: (\S+) -- (?:\[Errno [-\d]+\] )?(.*)", text)
+    if fetch:
+        code, reason = fetch.groups()
+        text = reason if code == "None" else f"HTTP {code} {reason}"
+    return text[:200]
+
+
 def _build(name, weights, flag):
     """The convolutional part of a keras.applications network with the requested weights."""
     make = ARCHITECTURES[name][0]
@@ -42,9 +54,9 @@ def _build(name, weights, flag):
     if weights == "imagenet":
         try:
             return make(include_top=False, weights="imagenet", input_shape=(None, None, 3))
-        except Exception as e:  # urllib raises several types; all mean "no weights for you"
+        except Exception as e:  # keras.utils.get_file raises a bare Exception naming the cause
             raise UserError(f"{flag} imagenet: could not download the ImageNet weights of {name} "
-                            f"({type(e).__name__}); download them elsewhere and pass the file with "
+                            f"({_cause(e)}); download them elsewhere and pass the file with "
                             f"{flag} PATH, or use {flag} none for random weights") from None
     if not os.path.isfile(weights):
         raise UserError(f"{flag}: no such weights file {weights!r}")

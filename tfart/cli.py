@@ -1,19 +1,95 @@
-"""What every script shares: quiet TensorFlow logs, one-line user errors, flag validators."""
+"""What every command shares: flag parsing with one error style, exit codes, `--out`, and the
+flags of every optimization job, defined and validated once.
+
+Exit codes: 0 done; 1 the run failed (`error: ...`); 2 bad usage (a flag); 130 Ctrl-C, with the
+last good result kept and named. `--help` prints the command's help and exits 0.
+"""
+import dataclasses
+import math
 import os
+import re
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is imported anywhere
+from absl import app, flags
 
-from absl import app, flags  # noqa: E402
+import tfart  # noqa: F401  (imports TensorFlow quietly before anything else does)
+from tfart.errors import UserError
 
-from tfart.errors import UserError  # noqa: E402
+FLAGS = flags.FLAGS
+STILLS = (".png",)
+ANIMATIONS = (".gif", ".mp4")
+UNWRITTEN = (".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
+HELP = ("-h", "-?", "--help", "--helpshort", "--helpfull")
 
 
+# --- running a command ---------------------------------------------------------------------------
 def run(main):
-    """absl's app.run, but a UserError becomes `error: <message>` on stderr and exit status 1."""
+    """Parse the flags and run main(argv): one `error: ...` line and an exit code for every failure."""
+    app.run(_guarded(main), flags_parser=_parser(main))
+
+
+def _parser(main):
+    def parse(argv):
+        wanted = argv[1:argv.index("--")] if "--" in argv else argv[1:]
+        if any(arg.split("=")[0] in HELP for arg in wanted):
+            try:
+                print(_help(main, full="--helpfull" in wanted), flush=True)
+            except BrokenPipeError:  # `tfart-art --help | head`
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
+        try:
+            rest = FLAGS(argv)
+        except flags.Error as e:
+            _usage_error(_flag_message(e))
+        if len(rest) > 1:
+            _usage_error(f"unexpected argument {rest[1]!r} (flags are written --name=value; see --help)")
+        return rest
+    return parse
+
+
+def _help(main, full=False):
+    module = sys.modules[main.__module__]
+    text = (module.__doc__ or "").strip() + "\n\nflags:\n"
+    if full:
+        return text + FLAGS.get_help()
+    owners = [main.__module__, __name__]
+    return text + "\n".join(FLAGS.module_help(m) for m in owners if FLAGS.flags_by_module_dict().get(m))
+
+
+def _flag_message(error):
+    """absl's wording of a flag error, rewritten as `--flag: what is wrong (got VALUE)`."""
+    text = str(error)
+    if isinstance(error, flags.UnrecognizedFlagError):
+        guess = re.search(r"Did you mean: (\S+)", text)
+        hint = f"; did you mean --{guess.group(1)}?" if guess else "; see --help"
+        return f"--{error.flagname}: no such flag{hint}"
+    text = re.split(r"\n(?=flags? )", text)[0]  # several failed validators: the first one
+    several = re.match(r"flags [^:]*: (.*)", text, re.S)
+    if several:
+        return several.group(1)
+    match = re.match(r"flag --([\w.-]+)=(.*?): (.*)", text, re.S)
+    if not match:
+        return re.sub(r"^Missing value for flag (--\S+)", r"\1: needs a value", text)
+    name, value, problem = match.groups()
+    for pattern, plain in ((r"invalid literal for int", "expected a whole number"),
+                           (r"could not convert string to float", "expected a number"),
+                           (r"Non-boolean argument", "expected true or false"),
+                           (r"value should be one of <(.*)>", None)):
+        found = re.search(pattern, problem)
+        if found:
+            problem = plain or "must be one of " + found.group(1).replace("|", ", ")
+    return f"--{name}: {problem}" + ("" if value == "None" else f" (got {value!r})")
+
+
+def _usage_error(message):
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def _guarded(main):
     def guarded(argv):
         from absl import logging
-        if not flags.FLAGS["verbosity"].present:
+        if not FLAGS["verbosity"].present:
             logging.set_verbosity(logging.WARNING)  # SavedModel writing is chatty at INFO
         try:
             return main(argv)
@@ -21,22 +97,157 @@ def run(main):
             print(f"error: {e}", file=sys.stderr)
             sys.exit(1)
         except KeyboardInterrupt:
-            print("error: interrupted", file=sys.stderr)
+            print("\nerror: interrupted", file=sys.stderr)
             sys.exit(130)
-    app.run(guarded)
+    return guarded
 
 
+def finish(result):
+    """Name what a job wrote; exit 1 on a non-finite loss, 130 on Ctrl-C (the last image is kept)."""
+    for i, path in enumerate(result.written):
+        print(f"wrote {path}" + (f"  (step {result.step}, loss {result.loss:.6g})" if i == 0 else ""))
+    if result.stopped == "done":
+        return
+    print(f"error: {result.why()}", file=sys.stderr)
+    sys.exit(130 if result.stopped == "interrupted" else 1)
+
+
+# --- --out -----------------------------------------------------------------------------------------
+@dataclasses.dataclass
+class Out:
+    """Where a command writes: a folder, a file stem, and the suffix the user named (or None)."""
+    folder: str
+    stem: str
+    suffix: str = None
+
+    def path(self, suffix, tag=""):
+        """`folder/stem{tag}{suffix}`: the named file itself, or a sidecar beside it."""
+        return os.path.join(self.folder, f"{self.stem}{tag}{suffix}")
+
+
+def out_path(value, stem, flag="--out"):
+    """--out: a path ending in .png/.gif/.mp4 is that file; anything else is a folder for `stem`.*"""
+    base, suffix = os.path.splitext(value)
+    suffix = suffix.lower()
+    if suffix in STILLS + ANIMATIONS:
+        if not os.path.basename(base):
+            raise UserError(f"{flag}: {value!r} has no file name")
+        return Out(os.path.dirname(base) or ".", os.path.basename(base), suffix)
+    if suffix in UNWRITTEN:
+        raise UserError(f"{flag}: tfart writes .png images and .gif/.mp4 animations, got {value!r}")
+    return Out(value, stem)
+
+
+# --- validators ------------------------------------------------------------------------------------
 def positive(name, maximum=None):
     """Validator: --name must be >= 1 (and <= maximum)."""
     bound = f" and at most {maximum}" if maximum else ""
     flags.register_validator(name, lambda v: v is None or (v >= 1 and (maximum is None or v <= maximum)),
-                             message=f"--{name} must be at least 1{bound}")
+                             message=f"must be at least 1{bound}")
 
 
 def at_least(name, low):
-    flags.register_validator(name, lambda v: v is None or v >= low, message=f"--{name} must be at least {low}")
+    """Validator: --name must be a finite number >= low."""
+    flags.register_validator(name, lambda v: v is None or (math.isfinite(v) and v >= low),
+                             message=f"must be a finite number >= {low}" if isinstance(low, float)
+                             else f"must be at least {low}")
+
+
+def greater_than(name, low):
+    flags.register_validator(name, lambda v: v is None or (math.isfinite(v) and v > low),
+                             message=f"must be a finite number > {low}")
 
 
 def one_of(name, choices):
     flags.register_validator(name, lambda v: v in choices,
-                             message=f"--{name} must be one of {', '.join(map(str, choices))}")
+                             message=f"must be one of {', '.join(map(str, choices))}")
+
+
+def is_weight(text):
+    """Whether `text` reads as a finite number >= 0."""
+    try:
+        return math.isfinite(float(text)) and float(text) >= 0
+    except ValueError:
+        return False
+
+
+def grain(text, flag):
+    """The grain G of 'noise:G' (a whole number >= 1), or a UserError naming `flag`."""
+    try:
+        value = int(text.split(":", 1)[1])
+    except ValueError:
+        raise UserError(f"{flag}: expected noise:G with a whole grain G, got {text!r}") from None
+    if value < 1:
+        raise UserError(f"{flag}: noise grain must be at least 1, got {value}")
+    return value
+
+
+def not_empty(name, what="a value"):
+    flags.register_validator(name, lambda v: bool(v), message=f"needs {what}")
+
+
+# --- the flags of every optimization job -------------------------------------------------------------
+def define_optimization_flags(out, steps=None, lr=None, layers_of="vgg19"):
+    """Define the flags every optimization job shares; their defaults come from optimize.Settings."""
+    from tfart.optimize import OPTIMIZERS, SCHEDULES, Settings
+    default = Settings()
+    flags.DEFINE_integer("steps", default.steps if steps is None else steps, "Optimization steps.")
+    flags.DEFINE_float("lr", default.lr if lr is None else lr, "Learning rate.")
+    flags.DEFINE_enum("optimizer", default.optimizer, OPTIMIZERS, "adam, or lbfgs (needs .[lbfgs]).")
+    flags.DEFINE_enum("schedule", default.schedule, SCHEDULES, "Learning-rate schedule.")
+    flags.DEFINE_float("clip_norm", default.clip_norm, "Clip the global gradient norm (0: off).")
+    flags.DEFINE_bool("normalize_gradients", default.normalize_gradients, "Divide each gradient by its norm.")
+    flags.DEFINE_bool("jit_compile", default.jit_compile, "XLA-compile the step (for GPUs; slower on CPUs).")
+    flags.DEFINE_enum("transforms", "none", ["none", "standard"], "Random transforms before the backbone.")
+    flags.DEFINE_string("backbone", layers_of, "vgg16, vgg19 or inception_v3.")
+    flags.DEFINE_string("weights", "imagenet", "Backbone weights: imagenet (downloaded once), a local "
+                        "weights file, or none (random features: the machinery runs, no real result).")
+    flags.DEFINE_string("out", out, "Output: a .png file (sidecars are named by its stem), a .gif/.mp4 "
+                        "time-lapse (the .png goes beside it), or a folder.")
+    flags.DEFINE_integer("upscale", 0, "Also render the result at this many times the size (CPPNs).")
+    flags.DEFINE_string("timelapse", None, "Write a time-lapse of the optimization (.gif or .mp4).")
+    flags.DEFINE_integer("timelapse_every", 10, "Steps between time-lapse frames.")
+    flags.DEFINE_string("logdir", None, "TensorBoard log folder.")
+    flags.DEFINE_string("export", None, "Export the trained generator as a SavedModel folder here.")
+    flags.DEFINE_integer("checkpoint_every", 50, "Steps between checkpoints in OUT_ckpt/ (0: none).")
+    flags.DEFINE_bool("resume", False, "Continue from the last checkpoint in OUT_ckpt/.")
+    flags.DEFINE_integer("seed", 0, "Random seed: the same seed gives the same image on the same machine.")
+    at_least("steps", 0)
+    greater_than("lr", 0.0)
+    at_least("clip_norm", 0.0)
+    at_least("upscale", 0)
+    positive("timelapse_every")
+    at_least("checkpoint_every", 0)
+
+
+def settings(train="weights"):
+    """optimize.Settings from the shared flags."""
+    from tfart.optimize import Settings
+    return Settings(steps=FLAGS.steps, lr=FLAGS.lr, optimizer=FLAGS.optimizer, schedule=FLAGS.schedule,
+                    train=train, clip_norm=FLAGS.clip_norm, normalize_gradients=FLAGS.normalize_gradients,
+                    jit_compile=FLAGS.jit_compile)
+
+
+def outputs(stem):
+    """jobs.Outputs from the shared flags; `stem` names the PNG when --out is a folder."""
+    from tfart.jobs import Outputs
+    out = out_path(FLAGS.out, stem)
+    timelapse = FLAGS.timelapse
+    if out.suffix in ANIMATIONS:
+        if timelapse:
+            raise UserError(f"--timelapse: --out {FLAGS.out!r} already names the time-lapse")
+        timelapse = out.path(out.suffix)
+    return Outputs(png=out.path(".png"), timelapse=timelapse, timelapse_every=FLAGS.timelapse_every,
+                   logdir=FLAGS.logdir, checkpoints=out.path("_ckpt"),
+                   checkpoint_every=FLAGS.checkpoint_every, resume=FLAGS.resume,
+                   upscale=FLAGS.upscale, export=FLAGS.export)
+
+
+def backbone(layers):
+    from tfart.backbones import Backbone
+    return Backbone(FLAGS.backbone, layers, FLAGS.weights)
+
+
+def transform(height, width):
+    from tfart import transforms
+    return transforms.standard(max(height, width)) if FLAGS.transforms == "standard" else None

@@ -22,7 +22,7 @@ def _writable_folder(path, flag, kind="file"):
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as e:
-        raise UserError(f"{flag}: cannot write to {folder!r} ({e.strerror or e})") from None
+        raise UserError(f"{flag}: cannot write {path!r} ({e.strerror or e})") from None
     return path, folder
 
 
@@ -35,7 +35,7 @@ def atomic_path(path, flag="--out"):
         os.close(fd)
         os.chmod(tmp, 0o644)  # mkstemp's 0600 would make every output private
     except OSError as e:
-        raise UserError(f"{flag}: cannot write to {folder!r} ({e.strerror or e})") from None
+        raise UserError(f"{flag}: cannot write {path!r} ({e.strerror or e})") from None
     try:
         yield tmp
         os.replace(tmp, path)
@@ -45,17 +45,26 @@ def atomic_path(path, flag="--out"):
 
 
 def check_writable(path, flag="--out", kind="file"):
-    """Fail early, before any work, unless `path` (a file, or a folder) can be written.
+    """Fail early, before any work, unless `path` (a file, or a folder) could be written.
 
-    Creates the parent folder if needed and probes it with a temporary file; an existing file at
-    `path` is left untouched.
+    Creates nothing: it probes the nearest folder that exists with a temporary file, so a run
+    that fails later leaves no empty folders behind. An existing file at `path` is left untouched.
     """
-    path, folder = _writable_folder(path, flag, kind)
+    path = os.path.abspath(path)
+    if kind == "file" and os.path.isdir(path):
+        raise UserError(f"{flag}: {path!r} is a folder, expected a file name")
+    if kind == "folder" and os.path.exists(path) and not os.path.isdir(path):
+        raise UserError(f"{flag}: {path!r} is a file, expected a folder")
+    existing = os.path.dirname(path)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise UserError(f"{flag}: cannot write {path!r}: {existing!r} is a file, not a folder")
     try:
-        with tempfile.NamedTemporaryFile(prefix=".probe-", dir=folder):
+        with tempfile.NamedTemporaryFile(prefix=".probe-", dir=existing):
             pass
     except OSError as e:
-        raise UserError(f"{flag}: cannot write to {folder!r} ({e.strerror or e})") from None
+        raise UserError(f"{flag}: cannot write {path!r} ({e.strerror or e})") from None
 
 
 def check_animation_path(path, flag):
@@ -80,31 +89,37 @@ def to_uint(image, bits=8):
 
 
 def _png16_bytes(pixels):
-    """A 16-bit RGB PNG (Pillow cannot write one) from uint16 [H, W, 3]."""
-    h, w, _ = pixels.shape
-    rows = np.ascontiguousarray(pixels.astype(">u2").reshape(h, w * 3)).view(np.uint8)
+    """A 16-bit grey or RGB PNG (Pillow cannot write one) from uint16 [H, W, 1 or 3]."""
+    h, w, channels = pixels.shape
+    rows = np.ascontiguousarray(pixels.astype(">u2").reshape(h, w * channels)).view(np.uint8)
     raw = np.concatenate([np.zeros((h, 1), np.uint8), rows], axis=1).tobytes()
 
     def chunk(kind, data):
         return (struct.pack(">I", len(data)) + kind + data
                 + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
 
-    header = struct.pack(">IIBBBBB", w, h, 16, 2, 0, 0, 0)
+    colour_type = 0 if channels == 1 else 2
+    header = struct.pack(">IIBBBBB", w, h, 16, colour_type, 0, 0, 0)
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
             + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
 
 
-def save_png(path, image, bits=8, flag="--out"):
-    """Write [H, W, 3] (float in [0, 1], or uint8/uint16) as an 8- or 16-bit PNG, atomically."""
+def save_png(path, image, bits=8, flag="--out", grey=False):
+    """Write [H, W, 3] (float in [0, 1], or uint8/uint16) as an 8- or 16-bit PNG, atomically.
+
+    grey=True writes a one-channel (greyscale) PNG from the first channel.
+    """
     image = np.asarray(image)
     if image.dtype.kind == "f":
         image = to_uint(image, bits)
+    if grey:
+        image = image[..., :1]
     with atomic_path(path, flag) as tmp:
         if image.dtype == np.uint16:
             with open(tmp, "wb") as f:
                 f.write(_png16_bytes(image))
         else:
-            Image.fromarray(image).save(tmp, format="PNG")
+            Image.fromarray(image[..., 0] if grey else image).save(tmp, format="PNG")
     return path
 
 
@@ -143,6 +158,33 @@ def contact_sheet(images, columns=None, gap=4, background=255):
         y, x = gap + r * (h + gap), gap + col * (w + gap)
         sheet[y:y + h, x:x + w] = img
     return sheet
+
+
+# YIQ: luminance Y and two chrominance channels (NTSC), as in tf.image.rgb_to_yiq.
+_RGB_TO_YIQ = np.array([[0.299, 0.587, 0.114],
+                        [0.59590059, -0.27455667, -0.32134392],
+                        [0.2115, -0.52273617, 0.31119955]], np.float32)
+
+
+def preserve_colour(image, content):
+    """The luminance of `image` with the chrominance of `content` (Gatys et al. 2016).
+
+    image: [H, W, 3] float in [0, 1]; content: [h, w, 3] float in [0, 1], resized to H x W if needed.
+    Returns [H, W, 3] float32 in [0, 1].
+    """
+    image, content = np.asarray(image, np.float32), np.asarray(content, np.float32)
+    if content.shape[:2] != image.shape[:2]:
+        content = resize(content, *image.shape[:2])
+    yiq = image @ _RGB_TO_YIQ.T
+    yiq[..., 1:] = (content @ _RGB_TO_YIQ.T)[..., 1:]
+    return np.clip(yiq @ np.linalg.inv(_RGB_TO_YIQ).T, 0, 1).astype(np.float32)
+
+
+def resize(image, height, width):
+    """[H, W, C] float in [0, 1] -> [height, width, C], bicubic, one channel at a time (Pillow)."""
+    channels = [Image.fromarray(np.asarray(image[..., c], np.float32)).resize(
+        (width, height), Image.BICUBIC) for c in range(image.shape[-1])]
+    return np.clip(np.stack([np.asarray(c) for c in channels], -1), 0, 1)
 
 
 def load_image(path, max_side=None, flag="--content"):

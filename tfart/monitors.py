@@ -5,11 +5,12 @@ optimize.Run (generator, size, optimizer, step). Monitors own their I/O, the loo
 """
 import os
 
-import keras
 import numpy as np
 import tensorflow as tf
 
 from tfart import imaging
+from tfart.errors import UserError
+from tfart.progress import Progress
 
 
 class Monitor:
@@ -24,16 +25,20 @@ class Monitor:
 
 
 class ProgressBar(Monitor):
-    """A progress bar with the loss, each objective term and the ETA."""
+    """The step, the loss, each objective term and the time left, on stderr (see tfart.progress)."""
+
+    def __init__(self, label="step", stream=None):
+        self.label, self.stream = label, stream
 
     def on_start(self, run):
-        self.bar = keras.utils.Progbar(run.settings.steps, stateful_metrics=None, unit_name="step")
-        self.bar.update(run.step)
+        self.bar = Progress(run.settings.steps, self.label, self.stream, start=run.step)
 
     def on_step(self, run, loss, terms):
-        values = [("loss", loss)] + ([(k, v) for k, v in terms.items()] if len(terms) > 1 else [])
-        self.bar.stateful_metrics.update(k for k, _ in values)  # show current values, not running means
-        self.bar.update(run.step, values=values, finalize=run.step >= run.settings.steps)
+        values = [("loss", loss)] + (list(terms.items()) if len(terms) > 1 else [])
+        self.bar.update(run.step, values)
+
+    def on_end(self, run, result):
+        self.bar.close()
 
 
 class TensorBoard(Monitor):
@@ -79,21 +84,33 @@ class Timelapse(Monitor):
 class Checkpointer(Monitor):
     """tf.train.Checkpoint of the generator, optimizer and step every `every` steps and at the end.
 
-    `restore()` before the loop returns the step to resume from (0 when there is no checkpoint).
+    `resume()` before the loop restores the last checkpoint and returns its step. The optimizer
+    (None for L-BFGS, which keeps no state between runs) is built for `variables` first, so that
+    its slots exist to be restored.
     """
 
-    def __init__(self, directory, generator, optimizer, every=50):
+    def __init__(self, directory, generator, optimizer=None, every=50, variables=None):
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False)
-        self.checkpoint = tf.train.Checkpoint(generator=generator, optimizer=optimizer, step=self.step)
+        parts = {"generator": generator, "step": self.step}
+        if optimizer is not None:
+            optimizer.build(variables if variables is not None else generator.trainable_variables)
+            parts["optimizer"] = optimizer
+        self.checkpoint = tf.train.Checkpoint(**parts)
+        self.directory = directory
         self.manager = tf.train.CheckpointManager(self.checkpoint, directory, max_to_keep=2)
         self.every = every
 
-    def restore(self):
+    def resume(self):
+        """Restore the last checkpoint: its step, or a UserError naming --resume."""
         if self.manager.latest_checkpoint is None:
-            return 0
-        # Every variable of this run must come from the checkpoint: a checkpoint of another
-        # generator or size raises here instead of resuming from a half-restored state.
-        self.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
+            raise UserError(f"--resume: no checkpoint in {self.directory!r}")
+        try:
+            # Every variable of this run must come from the checkpoint: a checkpoint of another
+            # generator or size raises here instead of resuming from a half-restored state.
+            self.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
+        except (ValueError, AssertionError, tf.errors.OpError) as e:
+            raise UserError(f"--resume: the checkpoint in {self.directory!r} does not fit these flags "
+                            f"(size, parameterization, --train): {str(e).splitlines()[0][:120]}") from None
         return int(self.step.numpy())
 
     def _save(self, run):

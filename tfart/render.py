@@ -1,9 +1,9 @@
 """Render any generator at any size, tile by tile, so memory stays bounded whatever the size."""
 import numpy as np
 import tensorflow as tf
-import keras
 
 from tfart.errors import UserError
+from tfart.progress import Progress
 
 MAX_SIDE = 32768        # pixels per side
 MAX_PIXELS = 16384 ** 2  # 268 megapixels: an 8-bit RGB buffer of 805 MB
@@ -53,7 +53,7 @@ def render(generator, height, width, z=None, tile=None, supersample=1, bits=None
     if not generator.resolution_free:
         tile = max(height, width)  # a fixed-size image resizes whole: once, not once per tile
     boxes = list(tiles(height, width, int(tile)))
-    bar = keras.utils.Progbar(len(boxes), unit_name="tile") if progress else None
+    bar = Progress(len(boxes), "tile") if progress else None
     for i, (top, left, th, tw) in enumerate(boxes):
         pixels = step(*(tf.constant(v, tf.int32) for v in (height, width, top, left, th, tw)),
                       z, tf.constant(supersample, tf.int32)).numpy()
@@ -63,4 +63,6 @@ def render(generator, height, width, z=None, tile=None, supersample=1, bits=None
         out[:, top:top + th, left:left + tw] = pixels
         if bar:
             bar.update(i + 1)
+    if bar:
+        bar.close()
     return out

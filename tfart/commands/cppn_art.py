@@ -1,12 +1,15 @@
 """Random CPPN and Fourier-CPPN artworks: variations, contact sheets, latent-space animations.
 
-    python scripts/cppn_art.py                                   # one 768x768 artwork in out/cppn_art
-    python scripts/cppn_art.py --variations 9 --seed 7           # nine latent variations + a contact sheet
-    python scripts/cppn_art.py --frames 96 --fold 6 --grey       # a kaleidoscopic latent loop (GIF)
-    python scripts/cppn_art.py --generator fourier_cppn --export out/fcppn   # keep it as a SavedModel
+    tfart-art                                       # one 768x768 artwork in out/cppn_art/
+    tfart-art --variations 9 --seed 7               # nine latent variations and a contact sheet
+    tfart-art --fold 6 --grey --out out/kaleido.gif # a kaleidoscopic latent loop (and its still)
+    tfart-art --generator fourier_cppn --export out/fcppn   # keep it as a SavedModel too
 
-Every image is saved with a recipe (NAME.json) and the network (a .keras file it names), so
-`scripts/render.py --recipe NAME.json --width 8192 --height 8192` makes it again at any size.
+--out x.png writes that picture (the contact sheet, with --variations); --out x.gif or x.mp4
+writes that latent loop (48 frames unless --frames) and x.png beside it; --out FOLDER names the
+files GENERATOR_seedN*. Every image is saved with a recipe (NAME.json) and the network (a .keras
+file it names), so `tfart-render --recipe NAME.json --width 8192 --height 8192` makes it again at
+any size. (scripts/cppn_art.py is the same command.)
 """
 import hashlib
 import json
@@ -35,13 +38,14 @@ flags.DEFINE_bool("grey", False, "Greyscale output (same as --nocolour).")
 flags.DEFINE_bool("mirror", False, "Left-right mirror symmetry.")
 flags.DEFINE_integer("fold", 0, "k-fold kaleidoscope symmetry (0 for none, k >= 2).")
 flags.DEFINE_integer("variations", 1, "How many latent variations to draw (a contact sheet if > 1).")
-flags.DEFINE_integer("frames", 0, "Frames of a looping latent-space animation (0 for none).")
+flags.DEFINE_integer("frames", 0, "Frames of a looping latent-space animation (0 for none; "
+                     "48 when --out names a .gif or .mp4).")
 flags.DEFINE_integer("keyframes", 4, "Latent keyframes the animation passes through.")
 flags.DEFINE_integer("fps", 24, "Frames per second of the animation.")
 flags.DEFINE_enum("video", "gif", ["gif", "mp4"], "Animation format (mp4 needs imageio-ffmpeg).")
 flags.DEFINE_integer("bits", 8, "Bits per channel of the PNGs: 8 or 16.")
 flags.DEFINE_integer("supersample", 1, "Samples per pixel per side (2 = 4x anti-aliasing).")
-flags.DEFINE_string("out", "out/cppn_art", "Output folder.")
+flags.DEFINE_string("out", "out/cppn_art", "A .png file, a .gif/.mp4 loop, or a folder.")
 flags.DEFINE_string("export", None, "Also export the generator as a SavedModel to this folder.")
 
 cli.positive("width", 32768)
@@ -56,7 +60,16 @@ cli.positive("fps", 120)
 cli.positive("supersample", 8)
 cli.positive("grid", 64)
 cli.one_of("bits", (8, 16))
-flags.register_validator("fold", lambda v: v == 0 or v >= 2, message="--fold must be 0 or at least 2")
+flags.register_validator("activation", lambda v: _known_activations(v),
+                         message="must be tanh, sin, gaussian, softplus, relu, composite, mix, "
+                         "or a comma-separated list of them")
+flags.register_validator("fold", lambda v: v == 0 or v >= 2, message="must be 0 or at least 2")
+
+
+def _known_activations(text):
+    from tfart.generators.cppn import ACTIVATIONS
+    names = [a.strip() for a in text.split(",")]
+    return text == "mix" or (all(names) and all(a in ACTIVATIONS for a in names))
 
 
 def build_generator():
@@ -84,27 +97,41 @@ def write_recipe(path, generator, model_file, **fields):
             json.dump(recipe, f, indent=1)
 
 
+def animation_settings(out):
+    """(frames, video suffix): --out x.gif/.mp4 asks for a loop and names its format."""
+    from tfart.errors import UserError
+    if out.suffix not in cli.ANIMATIONS:
+        return FLAGS.frames, f".{FLAGS.video}"
+    if FLAGS["video"].present and f".{FLAGS.video}" != out.suffix:
+        raise UserError(f"--video: --out {FLAGS.out!r} is already a {out.suffix} file")
+    if FLAGS["frames"].present and FLAGS.frames == 0:
+        raise UserError(f"--frames: --out {FLAGS.out!r} is an animation; give --frames 1 or more")
+    return (FLAGS.frames or 48), out.suffix
+
+
 def main(argv):
-    del argv
     import numpy as np
 
     from tfart import export, imaging, latent, render
 
+    out = cli.out_path(FLAGS.out, f"{FLAGS.generator}_seed{FLAGS.seed}")
+    frames, video = animation_settings(out)
     render.check_size(FLAGS.height, FLAGS.width, count=FLAGS.variations)
-    render.check_size(FLAGS.height, FLAGS.width, flag="--frames", count=FLAGS.frames)
-    imaging.check_writable(os.path.join(FLAGS.out, ".probe"))
-    stem = f"{FLAGS.generator}_seed{FLAGS.seed}"
-    loop_path = os.path.join(FLAGS.out, f"{stem}_loop.{FLAGS.video}")
-    if FLAGS.frames:
-        imaging.check_animation_path(loop_path, "--video")
+    render.check_size(FLAGS.height, FLAGS.width, flag="--frames", count=frames)
+    loop_path = out.path(video) if out.suffix in cli.ANIMATIONS else out.path(video, "_loop")
+    sheet_path = out.path(".png") if out.suffix else out.path(".png", "_sheet")
+    imaging.check_writable(sheet_path)
+    if frames:
+        imaging.check_animation_path(loop_path, "--out" if out.suffix in cli.ANIMATIONS else "--video")
     if FLAGS.export:
         imaging.check_writable(FLAGS.export, "--export", kind="folder")
     generator = build_generator()
+    grey = not generator.colour
 
     # The model file is named by its config too, so a later run with other flags never changes
     # the network that an earlier recipe points at.
     config = json.dumps(generator.get_config(), sort_keys=True)
-    model_file = f"{stem}_{hashlib.sha1(config.encode()).hexdigest()[:8]}.keras"
+    model_file = f"{out.stem}_{hashlib.sha1(config.encode()).hexdigest()[:8]}.keras"
     if FLAGS.variations == 1:
         codes = generator.default_z().numpy()
     else:
@@ -116,27 +143,25 @@ def main(argv):
                            supersample=FLAGS.supersample, bits=FLAGS.bits,
                            progress=FLAGS.width * FLAGS.height * len(codes) > 4096 ** 2)
 
-    export.save_keras(generator, os.path.join(FLAGS.out, model_file))
+    export.save_keras(generator, os.path.join(out.folder, model_file))
     written = []
     for i, (image, z) in enumerate(zip(images, codes)):
-        name = stem if len(codes) == 1 else f"{stem}_{i:03d}"
-        png = imaging.save_png(os.path.join(FLAGS.out, name + ".png"), image, bits=FLAGS.bits)
-        write_recipe(os.path.join(FLAGS.out, name + ".json"), generator, model_file,
-                     z=[float(v) for v in z], bits=FLAGS.bits)
-        written.append(png)
+        tag = "" if len(codes) == 1 else f"_{i:03d}"
+        written.append(imaging.save_png(out.path(".png", tag), image, bits=FLAGS.bits, grey=grey))
+        write_recipe(out.path(".json", tag), generator, model_file, z=[float(v) for v in z], bits=FLAGS.bits)
     if len(images) > 1:
         sheet = imaging.contact_sheet([imaging.to_uint(i / ((1 << FLAGS.bits) - 1)) for i in images])
-        written.append(imaging.save_png(os.path.join(FLAGS.out, f"{stem}_sheet.png"), sheet))
+        written.append(imaging.save_png(sheet_path, sheet, grey=grey))
 
-    if FLAGS.frames:
+    if frames:
         keys = codes if len(codes) > 1 else latent.random_codes(FLAGS.keyframes, generator.latent_dim, FLAGS.seed + 2)
-        path = latent.loop(keys, FLAGS.frames)
-        frames = np.concatenate([render.render(generator, FLAGS.height, FLAGS.width, z=path[i:i + 8],
-                                               supersample=FLAGS.supersample, bits=8)
-                                 for i in range(0, len(path), 8)])
-        written.append(imaging.save_animation(loop_path, list(frames), fps=FLAGS.fps))
-        write_recipe(os.path.join(FLAGS.out, f"{stem}_loop.json"), generator, model_file,
-                     keyframes=[[float(v) for v in k] for k in keys], frames=FLAGS.frames, fps=FLAGS.fps)
+        path = latent.loop(keys, frames)
+        movie = np.concatenate([render.render(generator, FLAGS.height, FLAGS.width, z=path[i:i + 8],
+                                              supersample=FLAGS.supersample, bits=8)
+                                for i in range(0, len(path), 8)])
+        written.append(imaging.save_animation(loop_path, list(movie), fps=FLAGS.fps))
+        write_recipe(out.path(".json", "_loop"), generator, model_file,
+                     keyframes=[[float(v) for v in k] for k in keys], frames=frames, fps=FLAGS.fps)
 
     if FLAGS.export:
         written.append(export.export(generator, FLAGS.export, flag="--export", seed=FLAGS.seed))
@@ -144,5 +169,9 @@ def main(argv):
         print(f"wrote {path}")
 
 
-if __name__ == "__main__":
+def run():
     cli.run(main)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,11 +1,14 @@
 """Render a saved generator at any size, or an animation along a path through its latent space.
 
-    python scripts/render.py --model saved_models/cppn_ribbons --width 8192 --height 8192 --out big.png
-    python scripts/render.py --recipe out/cppn_art/cppn_seed0.json --width 3840 --height 2160
-    python scripts/render.py --model saved_models/cppn_ribbons --frames 60 --out loop.gif
+    tfart-render --model saved_models/cppn_meadow --width 8192 --height 8192 --out big.png
+    tfart-render --recipe out/cppn_art/cppn_seed0.json --width 3840 --height 2160
+    tfart-render --model saved_models/cppn_kaleidoscope --frames 60 --out loop.gif
 
 --model takes a SavedModel folder (from --export; needs only TensorFlow) or a .keras file.
-A recipe (.json written by cppn_art.py) names its .keras model and latent code.
+A recipe (.json written by tfart-art) names its .keras model and latent code.
+--out x.png writes that picture; --out x.gif or x.mp4 writes an animation (48 frames unless
+--frames); --out FOLDER writes FOLDER/render.png (render.gif with --frames).
+(scripts/render.py is the same command.)
 """
 import json
 import os
@@ -19,12 +22,13 @@ flags.DEFINE_string("model", None, "SavedModel folder or .keras file of a tfart 
 flags.DEFINE_string("recipe", None, "A .json recipe written by cppn_art.py (instead of --model).")
 flags.DEFINE_integer("width", 1024, "Width in pixels.")
 flags.DEFINE_integer("height", 1024, "Height in pixels.")
-flags.DEFINE_string("out", "out/render.png", "Output .png, or .gif/.mp4 with --frames.")
+flags.DEFINE_string("out", "out/render.png", "A .png file, a .gif/.mp4 animation, or a folder.")
 flags.DEFINE_integer("bits", 8, "Bits per channel of the PNG: 8 or 16.")
 flags.DEFINE_integer("supersample", 1, "Samples per pixel per side (2 = 4x anti-aliasing).")
 flags.DEFINE_integer("tile", None, "Tile size in pixels (the model's default if unset); "
                      "memory grows with its square.")
-flags.DEFINE_integer("frames", 0, "Render an animation of this many frames along a latent loop.")
+flags.DEFINE_integer("frames", 0, "Render an animation of this many frames along a latent loop "
+                     "(48 when --out names a .gif or .mp4).")
 flags.DEFINE_integer("keyframes", 4, "Random latent keyframes of the loop (the model's own z first).")
 flags.DEFINE_integer("fps", 24, "Frames per second of the animation.")
 flags.DEFINE_integer("seed", 0, "Seed of the random keyframes.")
@@ -37,7 +41,7 @@ cli.positive("keyframes")
 cli.positive("fps", 120)
 cli.at_least("frames", 0)
 cli.one_of("bits", (8, 16))
-flags.register_validator("model", lambda v: v is None or v.strip() != "", "--model must not be empty")
+flags.register_validator("model", lambda v: v is None or v.strip() != "", "must not be empty")
 
 
 def read_recipe():
@@ -67,30 +71,33 @@ def read_recipe():
 
 
 def main(argv):
-    del argv
-    import keras
     import numpy as np
 
-    from tfart import imaging, latent, render
+    from tfart import export, imaging, latent, render
     from tfart.errors import UserError
-
-    from tfart import export
+    from tfart.progress import Progress
 
     model, z, keyframes = read_recipe()
+    out = cli.out_path(FLAGS.out, "render")
+    frames = FLAGS.frames
+    if out.suffix in cli.ANIMATIONS:
+        if FLAGS["frames"].present and frames == 0:
+            raise UserError(f"--frames: --out {FLAGS.out!r} is an animation; give --frames 1 or more")
+        frames = frames or 48
+    elif out.suffix and frames:
+        raise UserError(f"--out: {FLAGS.out!r} is a still image; name a .gif or .mp4 for --frames")
+    path = out.path(out.suffix or (".gif" if frames else ".png"))
     render.check_size(FLAGS.height, FLAGS.width)
-    render.check_size(FLAGS.height, FLAGS.width, flag="--frames", count=FLAGS.frames)
-    animated = FLAGS.frames > 0
-    if animated:
-        imaging.check_animation_path(FLAGS.out, "--out")
-    elif not FLAGS.out.lower().endswith(".png"):
-        raise UserError(f"--out: expected a .png file, got {FLAGS.out!r}")
-    imaging.check_writable(FLAGS.out)
+    render.check_size(FLAGS.height, FLAGS.width, flag="--frames", count=frames)
+    if frames:
+        imaging.check_animation_path(path, "--out")
+    imaging.check_writable(path)
     generator = export.load_any(model, flag="--model" if FLAGS.model else "--recipe")
-    if not animated:
+    if not frames:
         big = FLAGS.width * FLAGS.height >= 2048 ** 2
         image = render.render(generator, FLAGS.height, FLAGS.width, z=z, tile=FLAGS.tile,
                               supersample=FLAGS.supersample, bits=FLAGS.bits, progress=big)[0]
-        print(f"wrote {imaging.save_png(FLAGS.out, image, bits=FLAGS.bits)}")
+        print(f"wrote {imaging.save_png(path, image, bits=FLAGS.bits)}")
         return
     if not generator.latent_dim:
         raise UserError("--frames: this generator has no latent code to animate")
@@ -99,15 +106,20 @@ def main(argv):
     else:
         own = np.asarray(z if z is not None else generator.default_z(), np.float32)
         keys = np.concatenate([own, latent.random_codes(FLAGS.keyframes - 1, generator.latent_dim, FLAGS.seed)])
-    path = latent.loop(keys, FLAGS.frames)
-    bar = keras.utils.Progbar(len(path), unit_name="frame")
-    frames = []
-    for i in range(len(path)):
-        frames.append(render.render(generator, FLAGS.height, FLAGS.width, z=path[i:i + 1], tile=FLAGS.tile,
-                                    supersample=FLAGS.supersample, bits=8)[0])
+    codes = latent.loop(keys, frames)
+    bar = Progress(len(codes), "frame")
+    movie = []
+    for i in range(len(codes)):
+        movie.append(render.render(generator, FLAGS.height, FLAGS.width, z=codes[i:i + 1], tile=FLAGS.tile,
+                                   supersample=FLAGS.supersample, bits=8)[0])
         bar.update(i + 1)
-    print(f"wrote {imaging.save_animation(FLAGS.out, frames, fps=FLAGS.fps)}")
+    bar.close()
+    print(f"wrote {imaging.save_animation(path, movie, fps=FLAGS.fps)}")
+
+
+def run():
+    cli.run(main)
 
 
 if __name__ == "__main__":
-    cli.run(main)
+    run()

@@ -9,7 +9,12 @@ PARAMETERIZATIONS = {"cppn": CPPN, "fourier_cppn": FourierCPPN, "pixel": PixelIm
 
 
 def make(parameterization, height=None, width=None, **kwargs):
-    """Build a generator by name: 'cppn', 'fourier_cppn' (any size) or 'pixel', 'fft' (H x W)."""
+    """Build a generator by name: 'cppn', 'fourier_cppn' (any size) or 'pixel', 'fft' (H x W).
+
+    Keyword arguments that only some generators take (`grid`, `reference_size` for the
+    Fourier-CPPN; everything but `seed` for pixel and FFT images) are dropped for the others. A
+    Fourier-CPPN's reference canvas is the H x W canvas's shorter side unless given.
+    """
     if parameterization not in PARAMETERIZATIONS:
         raise UserError(f"--parameterization: unknown {parameterization!r}; "
                         f"choose from {', '.join(PARAMETERIZATIONS)}")
@@ -17,5 +22,8 @@ def make(parameterization, height=None, width=None, **kwargs):
     if cls in (PixelImage, FFTImage):
         return cls(height, width, **{k: v for k, v in kwargs.items() if k == "seed"})
     if cls is CPPN:
-        kwargs.pop("reference_size", None)  # only the Fourier-CPPN has a reference canvas
+        for only_fourier in ("reference_size", "grid"):
+            kwargs.pop(only_fourier, None)
+    elif height and width:
+        kwargs.setdefault("reference_size", min(height, width))
     return cls(**kwargs)

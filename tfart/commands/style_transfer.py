@@ -1,0 +1,112 @@
+"""Neural style transfer (Gatys et al.) on any image parameterization: pixels, FFT, CPPN, Fourier-CPPN.
+
+    tfart-style --content skimage:chelsea --style skimage:coffee --out out/cat.png
+    tfart-style --content skimage:chelsea --style skimage:coffee,skimage:astronaut --style_blend 0.7,0.3 \\
+        --parameterization cppn --train both --out out/cat.gif --export out/cat_model
+    tfart-style --content noise:8 --content_weight 0 --style skimage:coffee
+
+The loss is back-propagated into the generator's weights (--train weights), its latent code
+(--train latent) or both. A CPPN or Fourier-CPPN result renders again at any size (--upscale,
+or --export and tfart-render). --out x.png writes x.png; --out x.gif writes that time-lapse and
+x.png beside it; --out FOLDER writes FOLDER/style.png. Checkpoints go to OUT_ckpt/; --resume
+continues. (scripts/style_transfer.py is the same command.)
+"""
+from absl import flags
+
+from tfart import cli
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("content", None, "Content image path, skimage:NAME, or noise:G (grain-G noise).")
+flags.DEFINE_list("style", None, "One or more style images (comma-separated paths or skimage:NAME).")
+flags.DEFINE_list("style_blend", None, "Weights of the style images (equal by default).")
+flags.DEFINE_list("content_layers", ["block4_conv2"], "Backbone layers of the content loss.")
+flags.DEFINE_list("style_layers", ["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1",
+                                   "block5_conv1"], "Backbone layers of the style loss.")
+flags.DEFINE_float("content_weight", 1.0, "Weight of the content loss.")
+flags.DEFINE_float("style_weight", 1e6, "Weight of the style loss (Gram matrices normalised by c*h*w).")
+flags.DEFINE_float("tv_weight", 0.0, "Weight of the total-variation loss (smoothness).")
+flags.DEFINE_enum("parameterization", "pixel", ["pixel", "fft", "cppn", "fourier_cppn"],
+                  "What is optimized: pixels, an FFT spectrum, a CPPN or a Fourier-CPPN.")
+flags.DEFINE_enum("train", "weights", ["weights", "latent", "both"],
+                  "Which variables: the generator's weights, its latent code, or both.")
+flags.DEFINE_enum("init", "content", ["content", "noise"],
+                  "Start from the content image (fitted first, for CPPNs), or from noise "
+                  "(uniform noise for pixel/fft, the generator's own random picture for CPPNs).")
+flags.DEFINE_integer("fit_steps", 200, "Steps that fit a CPPN to the content image when --init content.")
+flags.DEFINE_bool("preserve_colour", False, "Keep the content's colours: only luminance is transferred.")
+flags.DEFINE_integer("size", 256, "Longer side of the optimized image in pixels.")
+flags.DEFINE_integer("latent_dim", 8, "Latent size of a CPPN parameterization.")
+flags.DEFINE_integer("grid", 10, "Frequency grid (G x G) of the Fourier-CPPN parameterization.")
+cli.define_optimization_flags(out="out/style.png", lr=0.02)
+
+cli.not_empty("style", "one or more style images")
+cli.not_empty("style_layers", "at least one layer")
+cli.not_empty("content_layers", "at least one layer")
+for _name in ("content_weight", "style_weight", "tv_weight"):
+    cli.at_least(_name, 0.0)
+flags.register_validator("style_blend", lambda v: v is None or all(cli.is_weight(b) for b in v),
+                         message="must be non-negative numbers, one per style image")
+cli.at_least("fit_steps", 0)
+cli.positive("size", 4096)
+cli.at_least("latent_dim", 0)
+cli.positive("grid", 64)
+flags.register_multi_flags_validator(
+    ["upscale", "parameterization"], lambda f: not f["upscale"] or f["parameterization"] in ("cppn", "fourier_cppn"),
+    message="--upscale: pixel and fft are fixed-size images; use --parameterization cppn or fourier_cppn")
+
+
+def load_content():
+    """[1, H, W, 3] content in [0, 1] (a photograph, or grain-G noise for noise:G), and whether it is noise."""
+    from tfart import imaging
+    if FLAGS.content is None or FLAGS.content.startswith("noise:"):
+        grain = cli.grain(FLAGS.content or "noise:1", "--content")
+        return imaging.noise_image(FLAGS.size, FLAGS.size, grain, FLAGS.seed), True
+    return imaging.load_image(FLAGS.content, FLAGS.size, "--content"), False
+
+
+def main(argv):
+    import functools
+
+    import keras
+
+    from tfart import generators, imaging, jobs, objectives
+    from tfart.errors import UserError
+
+    keras.utils.set_random_seed(FLAGS.seed)
+    settings, outputs = cli.settings(FLAGS.train), cli.outputs("style")
+    outputs.about = {"style": FLAGS.style, "content": FLAGS.content, "seed": FLAGS.seed}
+    outputs.check()
+    content, content_is_noise = load_content()
+    if FLAGS.preserve_colour:
+        if content_is_noise:
+            raise UserError("--preserve_colour: needs a content image, not noise")
+        outputs.postprocess = functools.partial(imaging.preserve_colour, content=content[0])
+    styles = [imaging.load_image(path, FLAGS.size, "--style") for path in FLAGS.style]
+    height, width = content.shape[1:3]
+    generator = generators.make(FLAGS.parameterization, height, width, seed=FLAGS.seed,
+                                latent_dim=FLAGS.latent_dim, grid=FLAGS.grid)
+    outputs.check(generator, height, width)
+
+    layers = FLAGS.style_layers + (FLAGS.content_layers if FLAGS.content_weight else [])
+    backbone = cli.backbone(layers)
+    backbone.check_size(height, width)
+    blend = [float(b) for b in FLAGS.style_blend] if FLAGS.style_blend else None
+    objective = FLAGS.style_weight * objectives.style(backbone, styles, FLAGS.style_layers, blend)
+    if FLAGS.content_weight:
+        objective += FLAGS.content_weight * objectives.content(backbone, content, FLAGS.content_layers)
+    if FLAGS.tv_weight:
+        objective += FLAGS.tv_weight * objectives.total_variation()
+
+    start = content if FLAGS.init == "content" else imaging.noise_image(height, width, 1, FLAGS.seed)
+    init = jobs.Init(start, fit_steps=FLAGS.fit_steps if FLAGS.init == "content" else 0)
+    result = jobs.run(generator, objective, backbone, height=height, width=width, settings=settings,
+                      outputs=outputs, transform=cli.transform(height, width), init=init)
+    cli.finish(result)
+
+
+def run():
+    cli.run(main)
+
+
+if __name__ == "__main__":
+    run()

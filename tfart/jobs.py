@@ -1,0 +1,184 @@
+"""The runner every optimization job composes on.
+
+A job chooses a generator, an objective and a backbone; the runner does the rest, the same way
+for every job:
+
+    result = jobs.run(generator, objective, backbone, height=256, width=256,
+                      settings=Settings(steps=300),
+                      outputs=Outputs(png="out/a.png", timelapse="out/a.gif", export="out/a_model"),
+                      init=Init(image=photo))
+
+1. it checks every output path (and the settings) before any work;
+2. it resumes from `outputs.checkpoints` when asked;
+3. it starts the generator from `init` (pixels take the image; a CPPN is fitted to it, as a
+   stage of its own with its own progress line);
+4. it runs THE loop (tfart.optimize) with the monitors the outputs ask for;
+5. it writes the PNG (after `outputs.postprocess`), the upscaled render and the SavedModel,
+   each atomically, and returns why it stopped. On Ctrl-C or a non-finite loss it still writes
+   the last good image (and the time-lapse so far), and nothing else.
+"""
+import dataclasses
+import math
+import os
+from typing import Callable, Optional
+
+import numpy as np
+
+from tfart import export, imaging, monitors, objectives, optimize, render
+from tfart.errors import UserError
+
+
+@dataclasses.dataclass
+class Outputs:
+    """What a job writes. Every path is checked before any work; None means "not wanted"."""
+    png: Optional[str] = None          # the final image
+    timelapse: Optional[str] = None    # .gif or .mp4 of the optimization
+    timelapse_every: int = 10          # steps between its frames
+    logdir: Optional[str] = None       # TensorBoard scalars and images
+    checkpoints: Optional[str] = None  # folder of tf.train checkpoints (needed for resume)
+    checkpoint_every: int = 50         # steps between checkpoints (0: none)
+    resume: bool = False               # continue from the last checkpoint in `checkpoints`
+    upscale: int = 0                   # also render at this many times the size, as PNG_xN.png
+    export: Optional[str] = None       # SavedModel folder of the trained generator
+    postprocess: Optional[Callable] = None  # [H, W, 3] float in [0, 1] -> the same, before writing
+    about: dict = dataclasses.field(default_factory=dict)  # recorded in the SavedModel's config()
+    progress: bool = True              # progress lines on stderr
+
+    def upscaled_png(self):
+        stem, suffix = os.path.splitext(self.png)
+        return f"{stem}_x{self.upscale}{suffix}"
+
+    def check(self, generator=None, height=None, width=None):
+        """Raise a UserError naming the flag unless every output can be written."""
+        if self.png is not None:
+            if not self.png.lower().endswith(".png"):
+                raise UserError(f"--out: expected a .png file, got {self.png!r}")
+            imaging.check_writable(self.png, "--out")
+        if self.timelapse:
+            imaging.check_animation_path(self.timelapse, "--timelapse")
+        if self.export:
+            imaging.check_writable(self.export, "--export", kind="folder")
+        if self.logdir:
+            imaging.check_writable(os.path.join(self.logdir, "events"), "--logdir")
+        if self.resume and not self.checkpoints:
+            raise UserError("--resume: no checkpoint folder is set")
+        if self.upscale:
+            if self.png is None:
+                raise UserError("--upscale: needs a PNG to write (--out)")
+            if generator is not None and not generator.resolution_free:
+                raise UserError(f"--upscale: the {generator.name} parameterization is a fixed-size "
+                                "image; use a CPPN or Fourier-CPPN")
+            if height is not None:
+                render.check_size(height * self.upscale, width * self.upscale, flag="--upscale")
+
+
+@dataclasses.dataclass
+class Init:
+    """How the generator starts. `image` ([1, H, W, 3] in [0, 1]) is assigned to pixel and FFT
+    images and fitted by resolution-free generators for `fit_steps` steps (0: they keep their
+    own random picture). None: every generator starts as it was made."""
+    image: Optional[np.ndarray] = None
+    fit_steps: int = 200
+    fit_lr: float = 0.01
+
+
+@dataclasses.dataclass
+class JobResult:
+    """How a job ended: 'done', 'interrupted' or 'non-finite', where, and what it wrote."""
+    stopped: str
+    stage: str            # 'fit' or 'optimize'
+    step: int
+    losses: list
+    written: list
+
+    @property
+    def loss(self):
+        return self.losses[-1] if self.losses else float("nan")
+
+    def why(self):
+        """One sentence for a user when the job did not finish."""
+        image = self.written[0] if self.written else "nothing (no --out)"
+        if self.stopped == "interrupted":
+            where = "while fitting the content" if self.stage == "fit" else f"at step {self.step}"
+            return f"interrupted {where}; the current image is in {image}"
+        if self.stopped == "non-finite":
+            what = f"the loss became {self.loss}" if not math.isfinite(self.loss) else \
+                "the gradients became non-finite"
+            return (f"{what} at step {self.step + 1}; kept the last good image in {image} "
+                    "(try a smaller --lr or --clip_norm)")
+        return "done"
+
+
+def run(generator, objective, backbone=None, *, height, width, settings=None, outputs=None,
+        transform=None, init=None):
+    """Optimize `generator` against `objective` and write `outputs`: a JobResult.
+
+    generator: a tfart generator; objective: a tfart.objectives.Objective over `backbone`'s
+    features (backbone None for pixel-only objectives); height, width: the optimized canvas;
+    transform: random transforms applied before the backbone (tfart.transforms).
+    """
+    settings = settings or optimize.Settings()
+    outputs = outputs or Outputs()
+    settings.check()
+    outputs.check(generator, height, width)
+    variables = generator.variables_to_train(settings.train)
+    optimizer = optimize.make_optimizer(settings) if settings.optimizer == "adam" else None
+
+    watchers, start = [], 0
+    if outputs.checkpoints and (outputs.checkpoint_every or outputs.resume):
+        checkpointer = monitors.Checkpointer(outputs.checkpoints, generator, optimizer,
+                                             outputs.checkpoint_every or 10 ** 9, variables)
+        if outputs.resume:
+            start = checkpointer.resume()
+            print(f"resuming at step {start}")
+        watchers.append(checkpointer)
+    if start == 0 and init is not None:
+        fitted = _initialise(generator, init, height, width, outputs.progress)
+        if fitted.stopped != "done":
+            return JobResult(fitted.stopped, "fit", 0, fitted.losses, _write_image(generator, height, width, outputs))
+    if outputs.progress:
+        watchers.append(monitors.ProgressBar())
+    if outputs.logdir:
+        watchers.append(monitors.TensorBoard(outputs.logdir))
+    if outputs.timelapse:
+        watchers.append(monitors.Timelapse(outputs.timelapse, outputs.timelapse_every))
+
+    result = optimize.optimize(generator, objective, backbone, height, width, settings, transform,
+                               watchers, start_step=start, optimizer=optimizer)
+    written = _write_image(generator, height, width, outputs)
+    if outputs.timelapse:
+        written.append(outputs.timelapse)
+    if result.stopped == "done":
+        if outputs.upscale:
+            big = render.render(generator, height * outputs.upscale, width * outputs.upscale)[0]
+            written.append(imaging.save_png(outputs.upscaled_png(), _finish(big, outputs), flag="--upscale"))
+        if outputs.export:
+            written.append(export.export(generator, outputs.export, **outputs.about))
+    return JobResult(result.stopped, "optimize", result.step, result.losses, written)
+
+
+def _initialise(generator, init, height, width, progress):
+    """Start from init.image: assign it to fixed-size images, fit resolution-free ones to it."""
+    done = optimize.Result(step=0, losses=[])
+    if init.image is None:
+        return done
+    if hasattr(generator, "assign_image"):
+        generator.assign_image(init.image)
+        return done
+    if not init.fit_steps:
+        return done
+    part = "both" if generator.latent_dim else "weights"
+    return optimize.optimize(generator, objectives.reconstruction(init.image), None, height, width,
+                             optimize.Settings(steps=init.fit_steps, lr=init.fit_lr, train=part),
+                             monitors=[monitors.ProgressBar("fit")] if progress else [])
+
+
+def _finish(image, outputs):
+    return outputs.postprocess(image) if outputs.postprocess else image
+
+
+def _write_image(generator, height, width, outputs):
+    if outputs.png is None:
+        return []
+    image = render.render(generator, height, width)[0]
+    return [imaging.save_png(outputs.png, _finish(image, outputs))]
