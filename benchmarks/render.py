@@ -19,7 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from tfart import render  # noqa: E402
+from tfart import rendering  # noqa: E402
 from tfart.generators import CPPN, FourierCPPN  # noqa: E402
 from tfart.spectrum import high_frequency_share  # noqa: E402
 
@@ -29,9 +29,9 @@ GENERATORS = {"cppn": CPPN, "fourier_cppn": FourierCPPN}
 PEAK_CHILD = """
 import os, sys, tempfile
 os.environ['TF_CPP_MIN_LOG_LEVEL'] = '2'
-from tfart import generators, imaging, render
+from tfart import generators, imaging, rendering
 g = generators.make(sys.argv[1])
-image = render.render(g, {size}, {size}, bits=8)[0]
+image = rendering.render(g, {size}, {size}, bits=8)[0]
 with tempfile.TemporaryDirectory() as d:
     imaging.save_png(os.path.join(d, 'big.png'), image)
 print(next(int(line.split()[1]) for line in open('/proc/self/status') if line.startswith('VmHWM')))
@@ -62,13 +62,13 @@ def main():
     rows = {}
     for name, cls in GENERATORS.items():
         g = cls(seed=0)
-        render.render(g, 64, 64, bits=8)  # trace once
-        seconds = timed(lambda: render.render(g, speed_size, speed_size, bits=8), 1 if not args.quick else 2)
+        rendering.render(g, 64, 64, bits=8)  # trace once
+        seconds = timed(lambda: rendering.render(g, speed_size, speed_size, bits=8), 1 if not args.quick else 2)
         one_shot = tiled = None
         one_times, tiled_times = [], []
         for _ in range(repeats):  # interleaved, so drift on a noisy machine hits both alike
-            one_times.append(timed(lambda: render.render(g, ratio_size, ratio_size, tile=ratio_size), 1))
-            tiled_times.append(timed(lambda: render.render(g, ratio_size, ratio_size), 1))
+            one_times.append(timed(lambda: rendering.render(g, ratio_size, ratio_size, tile=ratio_size), 1))
+            tiled_times.append(timed(lambda: rendering.render(g, ratio_size, ratio_size), 1))
         one_shot, tiled = statistics.median(one_times), statistics.median(tiled_times)
         share = np.mean([high_frequency_share(cls(seed=s).image(256, 256)[0].numpy()) for s in range(8)])
         rows[name] = dict(mps=speed_size ** 2 / seconds / 1e6, ratio=tiled / one_shot, share=share)

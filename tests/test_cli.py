@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import ROOT
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 COMMANDS = {"tfart-art": "cppn_art", "tfart-render": "render", "tfart-style": "style_transfer"}
 TF_NOISE = ("I0000", "W0000", "E0000", "absl::InitializeLog", "oneDNN", "cuInit", "cuda")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfart import export, render
+from tfart import export, rendering
 from tfart.errors import UserError
 from tfart.generators import CPPN, FFTImage, FourierCPPN
 
@@ -17,7 +17,7 @@ from tfart.generators import CPPN, FFTImage, FourierCPPN
 def test_tiled_render_equals_one_shot(make):
     g = make()
     whole = g.image(37, 53).numpy()
-    tiled = render.render(g, 37, 53, tile=16)
+    tiled = rendering.render(g, 37, 53, tile=16)
     # Coordinates are bit-identical (test_coords); vectorised sin/cos and matmul kernels may round
     # the last bit differently for other tile shapes, far below a 16-bit level (1.5e-5).
     np.testing.assert_allclose(tiled, whole, atol=1e-5)
@@ -26,14 +26,14 @@ def test_tiled_render_equals_one_shot(make):
 def test_supersampled_render_is_the_mean_of_the_fine_grid():
     g = CPPN(seed=3)
     fine = g.image(32, 48).numpy()
-    coarse = render.render(g, 16, 24, supersample=2, tile=8)
+    coarse = rendering.render(g, 16, 24, supersample=2, tile=8)
     np.testing.assert_allclose(coarse, fine.reshape(1, 16, 2, 24, 2, 3).mean(axis=(2, 4)), atol=1e-6)
 
 
 def test_quantized_render():
     g = CPPN(seed=4)
-    image8 = render.render(g, 8, 8, bits=8)
-    image16 = render.render(g, 8, 8, bits=16)
+    image8 = rendering.render(g, 8, 8, bits=8)
+    image16 = rendering.render(g, 8, 8, bits=16)
     assert image8.dtype == np.uint8 and image16.dtype == np.uint16
     np.testing.assert_allclose(image16 / 65535.0, image8 / 255.0, atol=1 / 255)
 
@@ -41,14 +41,14 @@ def test_quantized_render():
 def test_rendering_many_sizes_traces_once():
     g = CPPN(seed=5)
     for size in (8, 13, 21, 34):
-        render.render(g, size, size + 1, tile=16)
+        rendering.render(g, size, size + 1, tile=16)
     assert g.compiled_render_tile().experimental_get_tracing_count() == 1
 
 
 @pytest.mark.parametrize("height,width", [(0, 10), (10, -1), (10 ** 6, 10 ** 6)])
 def test_absurd_sizes_are_refused(height, width):
     with pytest.raises(UserError, match="--width/--height"):
-        render.render(CPPN(), height, width)
+        rendering.render(CPPN(), height, width)
 
 
 @pytest.mark.parametrize("make", [lambda: CPPN(seed=6, latent_dim=3, fold=5),
@@ -62,7 +62,7 @@ def test_savedmodel_round_trip_renders_the_same_pixels(make, tmp_path):
     expected = g.image(24, 40).numpy()
     np.testing.assert_allclose(plain.render(height=24, width=40, z=z).numpy(), expected, atol=1e-5)
     loaded = export.load(path)
-    np.testing.assert_allclose(render.render(loaded, 24, 40, tile=10), expected, atol=1e-5)
+    np.testing.assert_allclose(rendering.render(loaded, 24, 40, tile=10), expected, atol=1e-5)
     assert loaded.description["class"] == type(g).__name__
 
 

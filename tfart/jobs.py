@@ -24,7 +24,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from tfart import export, imaging, monitors, objectives, optimize, render
+from tfart import export, imaging, monitors, objectives, optimize, rendering
 from tfart.errors import UserError
 
 
@@ -69,7 +69,7 @@ class Outputs:
                 raise UserError(f"--upscale: the {generator.name} parameterization is a fixed-size "
                                 "image; use a CPPN or Fourier-CPPN")
             if height is not None:
-                render.check_size(height * self.upscale, width * self.upscale, flag="--upscale")
+                rendering.check_size(height * self.upscale, width * self.upscale, flag="--upscale")
 
 
 @dataclasses.dataclass
@@ -150,10 +150,11 @@ def run(generator, objective, backbone=None, *, height, width, settings=None, ou
         written.append(outputs.timelapse)
     if result.stopped == "done":
         if outputs.upscale:
-            big = render.render(generator, height * outputs.upscale, width * outputs.upscale)[0]
+            big = rendering.render(generator, height * outputs.upscale, width * outputs.upscale)[0]
             written.append(imaging.save_png(outputs.upscaled_png(), _finish(big, outputs), flag="--upscale"))
         if outputs.export:
-            written.append(export.export(generator, outputs.export, **outputs.about))
+            export.export(generator, outputs.export, **outputs.about)
+            written.append(outputs.export)
     return JobResult(result.stopped, "optimize", result.step, result.losses, written)
 
 
@@ -180,5 +181,5 @@ def _finish(image, outputs):
 def _write_image(generator, height, width, outputs):
     if outputs.png is None:
         return []
-    image = render.render(generator, height, width)[0]
+    image = rendering.render(generator, height, width)[0]
     return [imaging.save_png(outputs.png, _finish(image, outputs))]

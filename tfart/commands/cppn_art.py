@@ -112,12 +112,12 @@ def animation_settings(out):
 def main(argv):
     import numpy as np
 
-    from tfart import export, imaging, latent, render
+    from tfart import export, imaging, latent, rendering
 
     out = cli.out_path(FLAGS.out, f"{FLAGS.generator}_seed{FLAGS.seed}")
     frames, video = animation_settings(out)
-    render.check_size(FLAGS.height, FLAGS.width, count=FLAGS.variations)
-    render.check_size(FLAGS.height, FLAGS.width, flag="--frames", count=frames)
+    rendering.check_size(FLAGS.height, FLAGS.width, count=FLAGS.variations)
+    rendering.check_size(FLAGS.height, FLAGS.width, flag="--frames", count=frames)
     loop_path = out.path(video) if out.suffix in cli.ANIMATIONS else out.path(video, "_loop")
     sheet_path = out.path(".png") if out.suffix else out.path(".png", "_sheet")
     imaging.check_writable(sheet_path)
@@ -139,7 +139,7 @@ def main(argv):
         if generator.latent_dim == 0:
             print("note: --latent_dim 0 gives identical variations; only one is drawn")
             codes = codes[:1]
-    images = render.render(generator, FLAGS.height, FLAGS.width, z=codes,
+    images = rendering.render(generator, FLAGS.height, FLAGS.width, z=codes,
                            supersample=FLAGS.supersample, bits=FLAGS.bits,
                            progress=FLAGS.width * FLAGS.height * len(codes) > 4096 ** 2)
 
@@ -156,7 +156,7 @@ def main(argv):
     if frames:
         keys = codes if len(codes) > 1 else latent.random_codes(FLAGS.keyframes, generator.latent_dim, FLAGS.seed + 2)
         path = latent.loop(keys, frames)
-        movie = np.concatenate([render.render(generator, FLAGS.height, FLAGS.width, z=path[i:i + 8],
+        movie = np.concatenate([rendering.render(generator, FLAGS.height, FLAGS.width, z=path[i:i + 8],
                                               supersample=FLAGS.supersample, bits=8)
                                 for i in range(0, len(path), 8)])
         written.append(imaging.save_animation(loop_path, list(movie), fps=FLAGS.fps))

@@ -73,7 +73,7 @@ def read_recipe():
 def main(argv):
     import numpy as np
 
-    from tfart import export, imaging, latent, render
+    from tfart import export, imaging, latent, rendering
     from tfart.errors import UserError
     from tfart.progress import Progress
 
@@ -87,15 +87,15 @@ def main(argv):
     elif out.suffix and frames:
         raise UserError(f"--out: {FLAGS.out!r} is a still image; name a .gif or .mp4 for --frames")
     path = out.path(out.suffix or (".gif" if frames else ".png"))
-    render.check_size(FLAGS.height, FLAGS.width)
-    render.check_size(FLAGS.height, FLAGS.width, flag="--frames", count=frames)
+    rendering.check_size(FLAGS.height, FLAGS.width)
+    rendering.check_size(FLAGS.height, FLAGS.width, flag="--frames", count=frames)
     if frames:
         imaging.check_animation_path(path, "--out")
     imaging.check_writable(path)
     generator = export.load_any(model, flag="--model" if FLAGS.model else "--recipe")
     if not frames:
         big = FLAGS.width * FLAGS.height >= 2048 ** 2
-        image = render.render(generator, FLAGS.height, FLAGS.width, z=z, tile=FLAGS.tile,
+        image = rendering.render(generator, FLAGS.height, FLAGS.width, z=z, tile=FLAGS.tile,
                               supersample=FLAGS.supersample, bits=FLAGS.bits, progress=big)[0]
         print(f"wrote {imaging.save_png(path, image, bits=FLAGS.bits)}")
         return
@@ -110,7 +110,7 @@ def main(argv):
     bar = Progress(len(codes), "frame")
     movie = []
     for i in range(len(codes)):
-        movie.append(render.render(generator, FLAGS.height, FLAGS.width, z=codes[i:i + 1], tile=FLAGS.tile,
+        movie.append(rendering.render(generator, FLAGS.height, FLAGS.width, z=codes[i:i + 1], tile=FLAGS.tile,
                                    supersample=FLAGS.supersample, bits=8)[0])
         bar.update(i + 1)
     bar.close()
