@@ -21,21 +21,23 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 from tfart import generators, imaging, objectives, optimize  # noqa: E402
+from tfart.generators.cppn import GAIN, INIT_SCALE  # noqa: E402
 from tfart.spectrum import high_frequency_share  # noqa: E402
 
 DEPTH = 4
+OLD = dict(coord_scale=2.0)  # the CPPN's defaults when these results were taken (docs/benchmarks.md)
 
 
 def candidates(size):
     return {
-        "cppn": lambda h: generators.CPPN(depth=DEPTH, hidden=h, latent_dim=0, init_scale=1.0, seed=0),
+        "cppn": lambda h: generators.CPPN(depth=DEPTH, hidden=h, latent_dim=0, init_scale=1.0, seed=0, **OLD),
         "fourier_features": lambda h: generators.CPPN(depth=DEPTH, hidden=h, latent_dim=0, encoder="fourier",
                                                       sigma=6.0, features=64, activation="relu",
-                                                      init_scale=1.4, seed=0),
+                                                      init_scale=1.4 / GAIN["relu"], seed=0),
         "siren": lambda h: generators.CPPN(depth=DEPTH, hidden=h, latent_dim=0, encoder="siren",
-                                           activation="sin", w0=30.0, init_scale=3.0, seed=0),
+                                           activation="sin", w0=30.0, init_scale=INIT_SCALE, seed=0),
         "fourier_cppn": lambda h: generators.FourierCPPN(depth=DEPTH, hidden=h, latent_dim=0,
-                                                         init_scale=1.0, reference_size=size, seed=0),
+                                                         init_scale=1.0, reference_size=size, seed=0, **OLD),
     }
 
 
@@ -100,7 +102,7 @@ def main():
     rows, fits = [], [photo[0]]
     makers["fourier_cppn_equal"] = lambda h: generators.FourierCPPN(
         depth=DEPTH, hidden=h, latent_dim=0, init_scale=1.0, reference_size=size, detail=1.0,
-        decay=0.0, seed=0)
+        decay=0.0, seed=0, **OLD)
     for name, make in makers.items():
         g = make(32) if name.startswith("fourier_cppn") else matched(make, target_count)
         result = optimize.optimize(g, objectives.reconstruction(photo), None, size, size,

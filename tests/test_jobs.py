@@ -88,13 +88,13 @@ def test_a_finished_job_writes_every_output(tmp_path, objective, vgg, photo):
     out = tmp_path / "run"
     outputs = jobs.Outputs(png=str(out / "a.png"), timelapse=str(out / "a.gif"), timelapse_every=2,
                            logdir=str(out / "tb"), checkpoints=str(out / "a_ckpt"), checkpoint_every=2,
-                           upscale=3, export=str(out / "model"), postprocess=lambda image: 1 - image,
+                           upscale=3, export=str(tmp_path / "new" / "model"), postprocess=lambda image: 1 - image,
                            about={"style": "test"})
     g = generators.make("fourier_cppn", SIZE, SIZE, seed=1, grid=4)
     result = jobs.run(g, objective, vgg, height=SIZE, width=SIZE, outputs=outputs,
                       settings=optimize.Settings(steps=4, lr=0.01))
     assert result.stopped == "done" and result.why() == "done"
-    assert result.written == [str(out / p) for p in ("a.png", "a.gif", "a_x3.png", "model")]
+    assert result.written == [str(out / p) for p in ("a.png", "a.gif", "a_x3.png")] + [str(tmp_path / "new" / "model")]
     png = np.asarray(Image.open(out / "a.png"), np.float32) / 255
     np.testing.assert_allclose(png, 1 - g.image(SIZE, SIZE)[0].numpy(), atol=1 / 255)  # post-processed
     assert Image.open(out / "a_x3.png").size == (3 * SIZE, 3 * SIZE)
@@ -103,7 +103,7 @@ def test_a_finished_job_writes_every_output(tmp_path, objective, vgg, photo):
     import json
 
     import tensorflow as tf
-    assert json.loads(tf.saved_model.load(str(out / "model")).config().numpy())["style"] == "test"
+    assert json.loads(tf.saved_model.load(str(tmp_path / "new" / "model")).config().numpy())["style"] == "test"
 
 
 def test_resume_continues_the_step_count_and_the_loss(tmp_path, objective, vgg):

@@ -10,7 +10,7 @@ from tfart.generators import CPPN, FFTImage, FourierCPPN
 
 
 @pytest.mark.parametrize("make", [lambda: CPPN(seed=1, encoder="fourier"),
-                                  lambda: CPPN(seed=1, encoder="periodic", mirror=True, fold=5),
+                                  lambda: CPPN(seed=1, encoder="periodic", mirror=True, fold=5, init_scale=3),
                                   lambda: CPPN(seed=1, encoder="siren", activation="sin"),
                                   lambda: FourierCPPN(seed=2, reference_size=32, fold=3),
                                   lambda: FFTImage(20, 30, seed=1)])

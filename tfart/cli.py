@@ -132,7 +132,7 @@ def out_path(value, stem, flag="--out"):
     if suffix in STILLS + ANIMATIONS:
         if not os.path.basename(base):
             raise UserError(f"{flag}: {value!r} has no file name")
-        return Out(os.path.dirname(base) or ".", os.path.basename(base), suffix)
+        return Out(os.path.dirname(base), os.path.basename(base), suffix)
     if suffix in UNWRITTEN:
         raise UserError(f"{flag}: tfart writes .png images and .gif/.mp4 animations, got {value!r}")
     return Out(value, stem)

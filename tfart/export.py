@@ -42,9 +42,10 @@ def export(generator, path, flag="--export", **extra):
     """Write `generator` as a SavedModel folder at `path`, atomically (all or nothing)."""
     from tfart.imaging import check_writable
     check_writable(path, flag, kind="folder")
-    path = os.path.abspath(path)
+    given, path = path, os.path.abspath(path)
     parent = os.path.dirname(path)
     try:
+        os.makedirs(parent, exist_ok=True)
         tmp = tempfile.mkdtemp(prefix=".tmp-export-", dir=parent)
     except OSError as e:
         raise UserError(f"{flag}: cannot write to {parent!r} ({e.strerror or e})") from None
@@ -62,7 +63,7 @@ def export(generator, path, flag="--export", **extra):
             os.replace(tmp, path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return path
+    return given
 
 
 class LoadedGenerator:

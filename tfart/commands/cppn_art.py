@@ -15,24 +15,33 @@ import hashlib
 import json
 import os
 
+import inspect
+
 from absl import flags
 
 from tfart import cli
+from tfart.generators import CPPN
 
 FLAGS = flags.FLAGS
+# The network's defaults are the CPPN's own (one source of truth).
+NET = {name: p.default for name, p in inspect.signature(CPPN.__init__).parameters.items()}
 flags.DEFINE_integer("seed", 0, "Random seed: the same seed gives the same artwork.")
 flags.DEFINE_integer("width", 768, "Width of each image in pixels.")
 flags.DEFINE_integer("height", 768, "Height of each image in pixels.")
 flags.DEFINE_enum("generator", "cppn", ["cppn", "fourier_cppn"], "Which generator draws.")
-flags.DEFINE_string("encoder", "ha", "Coordinate encoder: ha, lucid, periodic, fourier or siren.")
-flags.DEFINE_integer("depth", 6, "Number of hidden layers.")
-flags.DEFINE_integer("hidden", 32, "Units per hidden layer.")
-flags.DEFINE_string("activation", "tanh", "tanh, sin, gaussian, softplus, relu, composite, "
+flags.DEFINE_string("encoder", NET["encoder"], "Coordinate encoder: ha, lucid, periodic, fourier or siren.")
+flags.DEFINE_integer("depth", NET["depth"], "Number of hidden layers.")
+flags.DEFINE_integer("hidden", NET["hidden"], "Units per hidden layer.")
+flags.DEFINE_string("activation", NET["activation"], "tanh, sin, gaussian, softplus, relu, composite, "
                     "a comma-separated list cycled over the layers, or mix.")
-flags.DEFINE_integer("latent_dim", 8, "Size of the latent code z (0 for none).")
-flags.DEFINE_float("init_scale", 3.0, "Weight scale; larger draws busier, sharper pictures.")
+flags.DEFINE_integer("latent_dim", NET["latent_dim"], "Size of the latent code z (0 for none).")
+flags.DEFINE_float("init_scale", NET["init_scale"], "Weight scale; larger draws busier, sharper pictures "
+                   "(sin and gaussian layers take 3/7 of it, softplus and relu 1/5).")
+flags.DEFINE_float("coord_scale", NET["coord_scale"], "x, y and r are multiplied by this (encoder ha): "
+                   "larger zooms out, with more folds.")
+flags.DEFINE_float("z_scale", NET["z_scale"], "z is multiplied by this: how far apart latent variations are.")
 flags.DEFINE_integer("grid", 10, "Frequency grid (G x G) of the Fourier-CPPN.")
-flags.DEFINE_float("sigma", 2.0, "Frequency spread of --encoder fourier.")
+flags.DEFINE_float("sigma", NET["sigma"], "Frequency spread of --encoder fourier.")
 flags.DEFINE_bool("colour", True, "Colour output (--nocolour or --grey for greyscale).")
 flags.DEFINE_bool("grey", False, "Greyscale output (same as --nocolour).")
 flags.DEFINE_bool("mirror", False, "Left-right mirror symmetry.")
@@ -79,6 +88,7 @@ def build_generator():
     kwargs = dict(latent_dim=FLAGS.latent_dim, depth=FLAGS.depth, hidden=FLAGS.hidden,
                   activation=activation, encoder=FLAGS.encoder,
                   colour=FLAGS.colour and not FLAGS.grey, init_scale=FLAGS.init_scale,
+                  coord_scale=FLAGS.coord_scale, z_scale=FLAGS.z_scale,
                   sigma=FLAGS.sigma, mirror=FLAGS.mirror, fold=FLAGS.fold, seed=FLAGS.seed)
     if FLAGS.generator == "fourier_cppn":
         kwargs["reference_size"] = min(FLAGS.width, FLAGS.height)

@@ -6,14 +6,21 @@ from tfart.generators.fourier import FourierCPPN
 from tfart.generators.pixel import FFTImage, PixelImage
 
 PARAMETERIZATIONS = {"cppn": CPPN, "fourier_cppn": FourierCPPN, "pixel": PixelImage, "fft": FFTImage}
+# A CPPN made to be optimized starts smooth. The CPPN's own defaults draw crisp random art, but
+# such a network fits a photograph about 3x worse: 200 Adam steps at lr 0.01 on skimage:chelsea at
+# 128 px leave a pixel MSE of 0.0175 (art defaults) against 0.0058 (these), and the Fourier-CPPN
+# 0.0134 against 0.0049.
+SMOOTH_START = {"depth": 6, "init_scale": 3.0, "coord_scale": 2.0, "z_scale": 1.0}
 
 
 def make(parameterization, height=None, width=None, **kwargs):
     """Build a generator by name: 'cppn', 'fourier_cppn' (any size) or 'pixel', 'fft' (H x W).
 
-    Keyword arguments that only some generators take (`grid`, `reference_size` for the
-    Fourier-CPPN; everything but `seed` for pixel and FFT images) are dropped for the others. A
-    Fourier-CPPN's reference canvas is the H x W canvas's shorter side unless given.
+    This is the factory of the optimization jobs: a CPPN or Fourier-CPPN starts from SMOOTH_START
+    unless the keyword arguments say otherwise. Keyword arguments that only some generators take
+    (`grid`, `reference_size` for the Fourier-CPPN; everything but `seed` for pixel and FFT
+    images) are dropped for the others. A Fourier-CPPN's reference canvas is the H x W canvas's
+    shorter side unless given.
     """
     if parameterization not in PARAMETERIZATIONS:
         raise UserError(f"--parameterization: unknown {parameterization!r}; "
@@ -26,4 +33,4 @@ def make(parameterization, height=None, width=None, **kwargs):
             kwargs.pop(only_fourier, None)
     elif height and width:
         kwargs.setdefault("reference_size", min(height, width))
-    return cls(**kwargs)
+    return cls(**{**SMOOTH_START, **kwargs})

@@ -35,6 +35,13 @@ ACTIVATIONS = {
 }
 # Drawn from when activation='mix'; relu is left out because its flat halves give dull pictures.
 MIX = ("tanh", "sin", "gaussian", "softplus", "composite")
+# Each layer's weights and biases are scaled by init_scale * GAIN[its activation]. tanh saturates,
+# so large weights fold the plane into sharp-edged facets (Ha's look); sin and gaussian turn the
+# same weights into pixel confetti, and softplus and relu grow without bound from layer to layer.
+# Measured on seeds 0-15 (benchmarks/cppn_look.py): with these gains 'mix' stays pictures.
+GAIN = {"tanh": 1.0, "sin": 3 / 7, "gaussian": 3 / 7, "composite": 3 / 7, "softplus": 0.2, "relu": 0.2}
+# The default weight scale; SIREN's own initialisation is this scale's.
+INIT_SCALE = 7.0
 ENCODERS = ("ha", "lucid", "periodic", "fourier", "siren")
 
 
@@ -65,13 +72,15 @@ class CPPN(Generator):
       'fourier'  Gaussian Fourier features [cos 2pi Bv, sin 2pi Bv], B ~ N(0, sigma^2) (Tancik 2020).
       'siren'    a sine first layer sin(w0 (W v + b)) with SIREN's initialisation (Sitzmann 2020);
                  later layers get SIREN's uniform initialisation with w0 folded into the weights,
-                 times init_scale / 3 (the default 3 gives SIREN's). Use activation='sin' with it.
+                 times init_scale / INIT_SCALE (the default gives SIREN's). Use activation='sin'.
     activation: one name, a comma-separated list cycled over the layers, or 'mix'.
-    init_scale: standard deviation of the weights times sqrt(fan_in); larger gives busier pictures.
+    init_scale: standard deviation of the weights times sqrt(fan_in) (times GAIN of the layer's
+      activation); larger gives busier pictures. The defaults (4 tanh layers, init_scale 7, x, y, r
+      times 8 and z times 5) give crisp, faceted, saturated pictures in the manner of Ha's CPPNs.
     """
 
-    def __init__(self, latent_dim=8, depth=6, hidden=32, activation="tanh", encoder="ha",
-                 colour=True, init_scale=3.0, coord_scale=2.0, z_scale=1.0, features=64,
+    def __init__(self, latent_dim=8, depth=4, hidden=32, activation="tanh", encoder="ha",
+                 colour=True, init_scale=INIT_SCALE, coord_scale=8.0, z_scale=5.0, features=64,
                  sigma=2.0, harmonics=4, w0=30.0, mirror=False, fold=0, seed=0, name=None,
                  **kwargs):
         super().__init__(name=name or type(self).__name__.lower(), **kwargs)
@@ -111,15 +120,19 @@ class CPPN(Generator):
         self.built = True
 
     # --- parts ---------------------------------------------------------------------------------
+    def _scale(self, i):
+        """The weight scale of layer i: init_scale times its activation's gain (the head: 1)."""
+        return self.init_scale * (GAIN[self.activations[i]] if i < self.depth else 1.0)
+
     def _kernel_init(self, i):
         if self.encoder == "siren":
-            # Relative to the default init_scale of 3, which gives SIREN's bounds exactly.
-            return _SirenUniform(scale=self.init_scale / 3.0, seed=self.seed + i)
-        return keras.initializers.VarianceScaling(scale=self.init_scale ** 2, mode="fan_in",
+            # Relative to the default init_scale, which gives SIREN's bounds exactly.
+            return _SirenUniform(scale=self.init_scale / INIT_SCALE, seed=self.seed + i)
+        return keras.initializers.VarianceScaling(scale=self._scale(i) ** 2, mode="fan_in",
                                                   distribution="untruncated_normal", seed=self.seed + i)
 
     def _bias_init(self, i):
-        return keras.initializers.RandomNormal(stddev=0.5 * self.init_scale, seed=self.seed + 50 + i)
+        return keras.initializers.RandomNormal(stddev=0.5 * self._scale(i), seed=self.seed + 50 + i)
 
     def _make_head(self):
         channels = 3 if self.colour else 1
