@@ -50,3 +50,19 @@ def test_weights_errors(tmp_path, monkeypatch):
 def test_unknown_backbone():
     with pytest.raises(UserError, match="--backbone"):
         backbones.Backbone("resnet9000", ["x"], weights=None)
+
+
+def test_vgg_preprocessing_is_bgr_minus_the_imagenet_mean():
+    red = np.zeros((1, 2, 2, 3), np.float32)
+    red[..., 0] = 1.0  # pure red in RGB [0, 1]
+    bb = backbones.Backbone("vgg16", ["block1_conv1"], weights=None)
+    np.testing.assert_allclose(np.asarray(bb.preprocess(red))[0, 0, 0], [-103.939, -116.779, 255 - 123.68],
+                               rtol=1e-5)  # B, G, R on 0-255, each minus its ImageNet mean
+    inception = backbones.Backbone("inception_v3", ["mixed0"], weights=None)
+    np.testing.assert_allclose(np.asarray(inception.preprocess(red))[0, 0, 0], [1.0, -1.0, -1.0])
+
+
+def test_the_backbone_is_frozen_and_reaches_the_requested_layers_only():
+    bb = backbones.Backbone("vgg16", ["block2_conv1"], weights=None)
+    assert not bb.model.trainable_variables
+    assert [layer.name for layer in bb.model.layers][-1] == "block2_conv1"

@@ -90,13 +90,52 @@ def test_out_gif_is_that_loop_with_its_still_beside_it(run_script, tmp_path):
     assert Image.open(tmp_path / "again" / "render.gif").n_frames == 3
     code, _, stderr = run_script("render", "--recipe", str(tmp_path / "loop.json"), "--out",
                                  str(tmp_path / "a.jpg"))
-    assert code == 1 and "tfart writes .png images and .gif/.mp4 animations" in stderr
+    assert code == 2 and "tfart writes .png images and .gif/.mp4 animations" in stderr
 
 
 def test_a_failed_run_leaves_nothing_behind(run_script, tmp_path):
     code, _, stderr = run_script("cppn_art", "--encoder", "nope", "--out", str(tmp_path / "bad" / "c3"))
     assert code == 1 and "error: --encoder:" in stderr
     assert not (tmp_path / "bad").exists()
+    # Outputs that collide are found before anything is written.
+    code, _, stderr = run_script("cppn_art", "--out", str(tmp_path / "d" / "x.png"), "--export",
+                                 str(tmp_path / "d" / "x.png"), "--width", "8", "--height", "8")
+    assert code == 2 and "error: --export:" in stderr and not (tmp_path / "d").exists()
+    ckpt_blocker = tmp_path / "c" / "a_ckpt"
+    ckpt_blocker.parent.mkdir()
+    ckpt_blocker.write_text("a file where the checkpoints go")
+    code, _, stderr = run_script("style_transfer", "--content", "noise:2", "--style", "noise:3", "--weights",
+                                 "none", "--size", "40", "--steps", "2", "--out", str(tmp_path / "c" / "a.png"))
+    assert code != 0 and stderr.startswith("error: "), stderr
+    assert sorted(os.listdir(tmp_path / "c")) == ["a_ckpt"]
+
+
+@pytest.mark.parametrize("command,args,line", [
+    ("cppn_art", ["--seed=-1"], "error: --seed: must be between 0 and 2**32 - 1"),
+    ("render", ["--seed=-3", "--model", "m"], "error: --seed: must be between 0 and 2**32 - 1"),
+    ("render", [], "error: give exactly one of --model"),
+    ("style_transfer", ["--style", "a.png", "--optimizer", "lbfgs", "--transforms", "standard"],
+     "error: --optimizer lbfgs: needs a deterministic objective"),
+    ("style_transfer", ["--style", "a.png,b.png", "--style_blend", "1"], "error: --style_blend: give one weight"),
+    ("style_transfer", ["--style", "a.png", "--backbone", "resnet"], "error: --backbone: must be one of"),
+    ("style_transfer", ["--style", "a.png", "--timelapse", "t.png"], "error: --timelapse: animations are"),
+    ("style_transfer", ["--style", "a.png", "--content", "noise:x"], "error: --content: expected noise:G"),
+    ("style_transfer", ["--style", "a.png", "--out", "a.jpg"], "error: --out: tfart writes .png images"),
+])
+def test_more_usage_errors_exit_2_before_any_work(run_script, command, args, line):
+    code, _, stderr = run_script(command, *args)
+    assert code == 2 and stderr.startswith(line), stderr
+
+
+def test_a_recipe_with_bad_values_is_one_line(run_script, tmp_path):
+    code, _, _ = run_script("cppn_art", "--out", str(tmp_path / "x.png"), "--width", "8", "--height", "8")
+    recipe = json.load(open(tmp_path / "x.json"))
+    json.dump(dict(recipe, bits=12), open(tmp_path / "bad.json", "w"))
+    code, _, stderr = run_script("render", "--recipe", str(tmp_path / "bad.json"), "--out", str(tmp_path / "r.png"))
+    assert code == 1 and stderr.startswith("error: --recipe:") and "bits 12" in stderr, stderr
+    json.dump(dict(recipe, model="gone.keras"), open(tmp_path / "gone.json", "w"))
+    code, _, stderr = run_script("render", "--recipe", str(tmp_path / "gone.json"), "--out", str(tmp_path / "r.png"))
+    assert code == 1 and "the model 'gone.keras' it names is not beside it" in stderr, stderr
 
 
 def test_an_unwritable_out_names_the_file(run_script):

@@ -83,3 +83,26 @@ def test_pixel_baselines(cls):
 def test_make_rejects_unknown_parameterization():
     with pytest.raises(UserError, match="--parameterization"):
         generators.make("voxels", 8, 8)
+
+
+def test_fft_image_has_natural_correlated_colours():
+    # The colour-decorrelation matrix mixes three independent channels into correlated R, G, B,
+    # as natural images have; without it the channels would be independent noise.
+    g = FFTImage(64, 64, seed=3, std=1.0)
+    rgb = g.image(64, 64).numpy()[0].reshape(-1, 3)
+    corr = np.corrcoef(rgb.T)
+    assert corr[0, 1] > 0.5 and corr[1, 2] > 0.5 and corr[0, 2] > 0.5
+
+
+def test_fixed_size_tiles_are_crops_of_the_whole():
+    for g in (FFTImage(20, 30, seed=1, std=0.5), PixelImage(20, 30, seed=1, std=1.0)):
+        whole = g.image(20, 30).numpy()
+        for top, left, th, tw in ((0, 0, 8, 16), (8, 16, 12, 14), (16, 5, 4, 7)):
+            tile = g.render_tile(20, 30, top, left, th, tw).numpy()
+            np.testing.assert_array_equal(tile, whole[:, top:top + th, left:left + tw])
+
+
+def test_make_passes_std_and_decay_to_pixel_and_fft():
+    g = generators.make("fft", 8, 8, seed=2, std=0.3, decay=0.5, latent_dim=8, grid=4)
+    assert (g.std, g.decay, g.seed) == (0.3, 0.5, 2)
+    assert generators.make("pixel", 8, 8, std=0.2).std == 0.2

@@ -124,6 +124,8 @@ def test_resume_continues_the_step_count_and_the_loss(tmp_path, objective, vgg):
     straight = optimize.optimize(generators.make("cppn", seed=4), objective, vgg, SIZE, SIZE,
                                  optimize.Settings(steps=20, lr=0.01))
     np.testing.assert_allclose(second.losses[-1], straight.losses[-1], rtol=1e-3)
+    with pytest.raises(UserError, match="--steps: the checkpoint is at step 20 already"):
+        session(20, resume=True)
     # A checkpoint of another generator does not fit.
     with pytest.raises(UserError, match="does not fit these flags"):
         jobs.run(generators.make("cppn", seed=4, latent_dim=3), objective, vgg, height=SIZE, width=SIZE,
@@ -186,3 +188,21 @@ def test_progress_draws_in_place_on_a_terminal_and_prints_plain_lines_elsewhere(
     assert lines[-1].startswith("step 100/100  loss 0.01")
     assert "\r" not in log.getvalue() and "\x1b" not in log.getvalue()
     assert tty.getvalue().startswith("\r[") and tty.getvalue().endswith("\n")
+
+
+def test_lbfgs_through_the_runner_checkpoints_and_resumes(tmp_path, photo):
+    def session(steps, resume):
+        outputs = jobs.Outputs(png=str(tmp_path / "a.png"), checkpoints=str(tmp_path / "ckpt"),
+                               checkpoint_every=3, resume=resume, progress=False)
+        return jobs.run(generators.make("pixel", SIZE, SIZE, seed=1), objectives.reconstruction(photo), None,
+                        height=SIZE, width=SIZE, outputs=outputs,
+                        settings=optimize.Settings(steps=steps, optimizer="lbfgs"))
+    first = session(4, resume=False)
+    second = session(8, resume=True)
+    assert (first.stopped, first.step, second.step) == ("done", 4, 8)
+    assert second.losses[-1] < first.losses[-1] < first.losses[0]
+    with pytest.raises(UserError, match="--optimizer lbfgs: needs a deterministic objective"):
+        from tfart import transforms
+        jobs.run(generators.make("cppn", seed=0), objectives.reconstruction(photo), None, height=SIZE,
+                 width=SIZE, settings=optimize.Settings(optimizer="lbfgs"), transform=transforms.jitter(2),
+                 init=jobs.Init(photo))  # refused before the fit, not after it

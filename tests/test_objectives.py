@@ -97,3 +97,13 @@ def test_bad_weights_are_refused():
         objectives.style(bb, [STYLE_A], ["a"], blend=[1, 2])
     with pytest.raises(UserError, match="--style_blend"):
         objectives.style(bb, [STYLE_A, STYLE_B], ["a"], blend=[-1, 2])
+
+
+def test_style_layer_weights_must_match_the_layers():
+    bb = FakeBackbone()
+    for weights in ([1.0], [], [1.0, 2.0, 3.0]):  # zip() used to drop layers silently
+        with pytest.raises(UserError, match=f"{len(weights)} weights for 2 style layers"):
+            objectives.style(bb, [STYLE_A], ["a", "b"], layer_weights=weights)
+    one_layer = objectives.style(bb, [STYLE_A], ["b"])
+    both = objectives.style(bb, [STYLE_A], ["a", "b"], layer_weights=[0.0, 1.0])
+    np.testing.assert_allclose(float(both(ctx(bb))), float(one_layer(ctx(bb))), rtol=1e-6)

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from tfart import backbones, generators, monitors, objectives, optimize
 from tfart.errors import UserError
@@ -76,26 +77,27 @@ def test_bad_settings():
         optimize.optimize(g, objectives.total_variation(), None, 8, 8, optimize.Settings(lr=float("nan")))
 
 
-def test_transforms_keep_gradients_flowing():
-    import tensorflow as tf
-
-    from tfart import transforms
-    image = tf.Variable(np.random.default_rng(0).uniform(size=(1, 32, 32, 3)).astype("float32"))
-    with tf.GradientTape() as tape:
-        out = transforms.standard(32)(image)
-        loss = tf.reduce_mean(out)
-    grad = tape.gradient(loss, image)
-    assert out.shape[-1] == 3 and grad is not None and float(tf.reduce_sum(tf.abs(grad))) > 0
-
-
-def test_lbfgs_minimises_and_reports_every_iteration():
+def test_lbfgs_minimises_and_reports_every_iteration(tmp_path):
     target = np.random.default_rng(3).uniform(size=(1, 16, 16, 3)).astype("float32")
     g = generators.make("cppn", seed=0)
     history = monitors.History()
+    gif = str(tmp_path / "t.gif")
     result = optimize.optimize(g, objectives.reconstruction(target), None, 16, 16,
-                               optimize.Settings(steps=25, optimizer="lbfgs"), monitors=[history])
+                               optimize.Settings(steps=25, optimizer="lbfgs"),
+                               monitors=[history, monitors.Timelapse(gif, every=1)])
     assert result.stopped == "done" and 0 < result.step <= 25
     assert len(history.terms) == result.step
+    # Each iteration reports its own loss (not its chunk's) and its own image.
+    losses = history.column("loss")
+    assert len(set(losses)) == len(losses) and np.all(np.diff(losses) <= 0)
+    np.testing.assert_allclose(result.losses, losses)
+    from PIL import Image
+    frames = Image.open(gif)
+    pictures = set()
+    for i in range(frames.n_frames):
+        frames.seek(i)
+        pictures.add(frames.convert("RGB").tobytes())
+    assert frames.n_frames == result.step + 1 and len(pictures) > result.step // 2
     start = float(objectives.reconstruction(target)(
         objectives.Context(generators.make("cppn", seed=0).image(16, 16), {})))
     assert result.loss < 0.5 * start
@@ -147,3 +149,105 @@ def test_loss_that_turns_non_finite_mid_run_restores_the_last_good_state():
     kept = float(cliff(objectives.Context(g.image(8, 8), {})))
     assert np.isfinite(kept)
     np.testing.assert_allclose(kept, result.losses[-2], rtol=1e-5)  # the last finite step's state
+
+
+def test_content_loss_sees_the_same_random_transform_as_the_canvas():
+    from tfart import transforms
+    vgg = backbones.Backbone("vgg16", ["block2_conv1"], weights=None)
+    photo = np.random.default_rng(5).uniform(size=(1, SIZE, SIZE, 3)).astype("float32")
+    g = generators.PixelImage(SIZE, SIZE)
+    g.assign_image(photo)
+    same = objectives.content(vgg, g.image(SIZE, SIZE).numpy(), ["block2_conv1"], name="same")
+    other = objectives.content(vgg, photo[:, ::-1], ["block2_conv1"], name="other")
+    for _ in range(6):  # many random draws of pad, jitter, scale and rotation
+        terms = optimize.evaluate(g, same + other, vgg, SIZE, SIZE, transforms.standard(SIZE))
+        assert float(terms["same"]) < 1e-9 < float(terms["other"])  # moved alike, it matches itself
+    with pytest.raises(UserError, match="random transforms need them the same size"):
+        small = objectives.content(vgg, photo[:, :16, :16], ["block2_conv1"])
+        optimize.evaluate(g, small, vgg, SIZE, SIZE, transforms.standard(SIZE))
+
+
+def test_the_style_transfer_command_runs_content_with_transforms(run_script, tmp_path):
+    from PIL import Image
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (40, 40, 3), dtype=np.uint8)).save(tmp_path / "s.png")
+    for seed in ("1", "2"):  # both crashed with incompatible feature shapes
+        code, _, stderr = run_script("style_transfer", "--content", "noise:1", "--style", str(tmp_path / "s.png"),
+                                     "--weights", "none", "--size", "48", "--steps", "4", "--seed", seed,
+                                     "--transforms", "standard", "--checkpoint_every", "0",
+                                     "--out", str(tmp_path / f"s{seed}.png"))
+        assert code == 0, stderr
+
+
+@pytest.mark.parametrize("parameterization", ["pixel", "fft", "cppn", "fourier_cppn"])
+def test_jit_compile_runs_every_parameterization_with_transforms(parameterization):
+    from tfart import transforms
+    vgg = backbones.Backbone("vgg16", ["block1_conv1", "block2_conv1"], weights=None)
+    photo = np.random.default_rng(5).uniform(size=(1, SIZE, SIZE, 3)).astype("float32")
+    objective = (1e3 * objectives.style(vgg, [photo], ["block1_conv1"])
+                 + objectives.content(vgg, photo, ["block2_conv1"]))
+    losses = {}
+    for jit in (False, True):
+        g = generators.make(parameterization, SIZE, SIZE, seed=0, grid=4)
+        result = optimize.optimize(g, objective, vgg, SIZE, SIZE, optimize.Settings(steps=2, jit_compile=jit))
+        losses[jit] = result.losses
+        g = generators.make(parameterization, SIZE, SIZE, seed=0, grid=4)
+        moved = optimize.optimize(g, objective, vgg, SIZE, SIZE, optimize.Settings(steps=2, jit_compile=jit),
+                                  transform=transforms.standard(SIZE))
+        assert moved.stopped == "done" and np.all(np.isfinite(moved.losses))
+    np.testing.assert_allclose(losses[True], losses[False], rtol=1e-3)  # XLA computes the same step
+
+
+def test_transforms_draw_anew_at_every_compiled_step():
+    from tfart import transforms
+
+    class Pixels:
+        """A 'backbone' that shows the transformed pixels themselves."""
+        def __call__(self, images):
+            return {"pixels": images}
+
+    left_half = objectives.Objective(lambda ctx: tf.reduce_mean(ctx.features["pixels"][:, :, :8]),
+                                     "left", layers=["pixels"])
+    g = generators.PixelImage(SIZE, SIZE)
+    y, x = np.mgrid[0:SIZE, 0:SIZE] / SIZE
+    g.assign_image(np.stack([x, x, x], -1)[None].astype("float32"))
+    result = optimize.optimize(g, left_half, Pixels(), SIZE, SIZE, optimize.Settings(steps=12, lr=1e-9),
+                               transform=transforms.jitter(6))
+    assert len(set(np.round(result.losses, 5))) > 3  # one fixed crop would give one value
+
+
+def test_a_non_finite_gradient_with_a_finite_loss_keeps_the_current_state():
+    g = generators.PixelImage(8, 8)
+    g.assign_image(np.full((1, 8, 8, 3), 0.8, np.float32))
+
+    @tf.custom_gradient
+    def mean_with_a_cliff(x):
+        """The mean, whose gradient turns NaN once the mean is below 0.7."""
+        mean = tf.reduce_mean(x)
+        return mean, lambda dy: tf.where(mean < 0.7, np.nan, dy) * tf.ones_like(x) / tf.cast(tf.size(x), tf.float32)
+    cliff = objectives.Objective(lambda ctx: mean_with_a_cliff(ctx.image), "cliff")
+    result = optimize.optimize(g, cliff, None, 8, 8, optimize.Settings(steps=100, lr=0.3))
+    assert result.stopped == "non-finite" and np.isfinite(result.losses[-1]) and result.step > 0
+    # The state that stopped it has a finite loss: it is kept, not the one before it.
+    assert float(tf.reduce_mean(g.image(8, 8))) <= 0.7
+
+
+def optimize_context(generator, backbone):
+    image = generator.image(16, 16)
+    return objectives.Context(image=image, features=backbone(image))
+
+
+def test_the_tape_watches_only_the_trained_variables(monkeypatch):
+    vgg = backbones.Backbone("vgg16", ["block1_conv1"], weights=None)
+    objective = objectives.content(vgg, np.zeros((1, 16, 16, 3), np.float32), ["block1_conv1"])
+    g = generators.PixelImage(16, 16)
+    tapes, real = [], tf.GradientTape
+
+    class Spy(real):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            tapes.append(self)
+    monkeypatch.setattr(tf, "GradientTape", Spy)
+    variables = g.variables_to_train("weights")
+    optimize.loss_and_gradients(lambda: objective.terms(optimize_context(g, vgg))["content"], variables)
+    watched = {id(v) for v in tapes[0].watched_variables()}
+    assert watched == {id(v.value) for v in variables}  # not the backbone's 2 variables

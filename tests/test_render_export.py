@@ -94,3 +94,8 @@ def test_missing_and_corrupt_savedmodels(tmp_path):
     (corrupt / "saved_model.pb").write_bytes(b"not a protobuf")
     with pytest.raises(UserError, match="not a readable tfart SavedModel"):
         export.load(str(corrupt))
+
+
+def test_supersampling_a_fixed_size_image_is_refused():
+    with pytest.raises(UserError, match="--supersample: a fixed-size image"):
+        rendering.render(FFTImage(8, 8), 8, 8, supersample=2)

@@ -76,7 +76,8 @@ class Backbone:
     Call it with [B, H, W, 3] float32 in [0, 1]; get {layer: [B, h, w, c] float32}.
     """
 
-    def __init__(self, name="vgg19", layers=("block4_conv2",), weights="imagenet", flag="--weights"):
+    def __init__(self, name="vgg19", layers=("block4_conv2",), weights="imagenet", flag="--weights",
+                 layers_flag="layers"):
         if name not in ARCHITECTURES:
             raise UserError(f"--backbone: unknown backbone {name!r}; choose from {', '.join(ARCHITECTURES)}")
         self.name, self.layers = name, tuple(dict.fromkeys(layers))
@@ -85,7 +86,8 @@ class Backbone:
         valid = [layer.name for layer in base.layers if layer.name != base.layers[0].name]
         unknown = [layer for layer in self.layers if layer not in valid]
         if unknown:
-            raise UserError(f"unknown layer {', '.join(unknown)} for {name}; valid layers: {', '.join(valid)}")
+            raise UserError(f"{layers_flag}: unknown layer {', '.join(unknown)} for {name}; "
+                            f"valid layers: {', '.join(valid)}")
         outputs = {layer: base.get_layer(layer).output for layer in self.layers}
         # A functional model over the chosen outputs keeps only the layers they depend on.
         self.model = keras.Model(base.input, outputs, name=f"{name}_features")

@@ -13,7 +13,7 @@ import sys
 from absl import app, flags
 
 import tfart  # noqa: F401  (imports TensorFlow quietly before anything else does)
-from tfart.errors import UserError
+from tfart.errors import UsageError, UserError
 
 FLAGS = flags.FLAGS
 STILLS = (".png",)
@@ -95,7 +95,7 @@ def _guarded(main):
             return main(argv)
         except UserError as e:
             print(f"error: {e}", file=sys.stderr)
-            sys.exit(1)
+            sys.exit(2 if isinstance(e, UsageError) else 1)
         except KeyboardInterrupt:
             print("\nerror: interrupted", file=sys.stderr)
             sys.exit(130)
@@ -104,8 +104,10 @@ def _guarded(main):
 
 def finish(result):
     """Name what a job wrote; exit 1 on a non-finite loss, 130 on Ctrl-C (the last image is kept)."""
+    good = [loss for loss in result.losses if math.isfinite(loss)]
+    detail = f"  (step {result.step}" + (f", loss {good[-1]:.6g})" if good else ")")
     for i, path in enumerate(result.written):
-        print(f"wrote {path}" + (f"  (step {result.step}, loss {result.loss:.6g})" if i == 0 else ""))
+        print(f"wrote {path}" + (detail if i == 0 else ""))
     if result.stopped == "done":
         return
     print(f"error: {result.why()}", file=sys.stderr)
@@ -128,13 +130,10 @@ class Out:
 def out_path(value, stem, flag="--out"):
     """--out: a path ending in .png/.gif/.mp4 is that file; anything else is a folder for `stem`.*"""
     base, suffix = os.path.splitext(value)
-    suffix = suffix.lower()
-    if suffix in STILLS + ANIMATIONS:
-        if not os.path.basename(base):
-            raise UserError(f"{flag}: {value!r} has no file name")
+    if suffix.lower() in STILLS + ANIMATIONS:
         return Out(os.path.dirname(base), os.path.basename(base), suffix)
-    if suffix in UNWRITTEN:
-        raise UserError(f"{flag}: tfart writes .png images and .gif/.mp4 animations, got {value!r}")
+    if suffix.lower() in UNWRITTEN:
+        raise UsageError(f"{flag}: tfart writes .png images and .gif/.mp4 animations, got {value!r}")
     return Out(value, stem)
 
 
@@ -176,10 +175,20 @@ def grain(text, flag):
     try:
         value = int(text.split(":", 1)[1])
     except ValueError:
-        raise UserError(f"{flag}: expected noise:G with a whole grain G, got {text!r}") from None
+        raise UsageError(f"{flag}: expected noise:G with a whole grain G, got {text!r}") from None
     if value < 1:
-        raise UserError(f"{flag}: noise grain must be at least 1, got {value}")
+        raise UsageError(f"{flag}: noise grain must be at least 1, got {value}")
     return value
+
+
+def seed(name="seed"):
+    """Validator: a seed TensorFlow and NumPy both take, 0 <= seed < 2**32."""
+    flags.register_validator(name, lambda v: 0 <= v < 2 ** 32, message="must be between 0 and 2**32 - 1")
+
+
+def animation_path(name):
+    flags.register_validator(name, lambda v: v is None or v.lower().endswith(ANIMATIONS),
+                             message="animations are written as .gif or .mp4")
 
 
 def not_empty(name, what="a value"):
@@ -199,7 +208,7 @@ def define_optimization_flags(out, steps=None, lr=None, layers_of="vgg19"):
     flags.DEFINE_bool("normalize_gradients", default.normalize_gradients, "Divide each gradient by its norm.")
     flags.DEFINE_bool("jit_compile", default.jit_compile, "XLA-compile the step (for GPUs; slower on CPUs).")
     flags.DEFINE_enum("transforms", "none", ["none", "standard"], "Random transforms before the backbone.")
-    flags.DEFINE_string("backbone", layers_of, "vgg16, vgg19 or inception_v3.")
+    flags.DEFINE_enum("backbone", layers_of, ["vgg16", "vgg19", "inception_v3"], "The feature extractor.")
     flags.DEFINE_string("weights", "imagenet", "Backbone weights: imagenet (downloaded once), a local "
                         "weights file, or none (random features: the machinery runs, no real result).")
     flags.DEFINE_string("out", out, "Output: a .png file (sidecars are named by its stem), a .gif/.mp4 "
@@ -218,6 +227,11 @@ def define_optimization_flags(out, steps=None, lr=None, layers_of="vgg19"):
     at_least("upscale", 0)
     positive("timelapse_every")
     at_least("checkpoint_every", 0)
+    seed()
+    animation_path("timelapse")
+    flags.register_multi_flags_validator(
+        ["optimizer", "transforms"], lambda f: not (f["optimizer"] == "lbfgs" and f["transforms"] != "none"),
+        message="--optimizer lbfgs: needs a deterministic objective; use --transforms none")
 
 
 def settings(train="weights"):
@@ -235,7 +249,7 @@ def outputs(stem):
     timelapse = FLAGS.timelapse
     if out.suffix in ANIMATIONS:
         if timelapse:
-            raise UserError(f"--timelapse: --out {FLAGS.out!r} already names the time-lapse")
+            raise UsageError(f"--timelapse: --out {FLAGS.out!r} already names the time-lapse")
         timelapse = out.path(out.suffix)
     return Outputs(png=out.path(".png"), timelapse=timelapse, timelapse_every=FLAGS.timelapse_every,
                    logdir=FLAGS.logdir, checkpoints=out.path("_ckpt"),
@@ -243,9 +257,9 @@ def outputs(stem):
                    upscale=FLAGS.upscale, export=FLAGS.export)
 
 
-def backbone(layers):
+def backbone(layers, layers_flag="--style_layers/--content_layers"):
     from tfart.backbones import Backbone
-    return Backbone(FLAGS.backbone, layers, FLAGS.weights)
+    return Backbone(FLAGS.backbone, layers, FLAGS.weights, layers_flag=layers_flag)
 
 
 def transform(height, width):

@@ -60,6 +60,8 @@ class Outputs:
             imaging.check_writable(self.export, "--export", kind="folder")
         if self.logdir:
             imaging.check_writable(os.path.join(self.logdir, "events"), "--logdir")
+        if self.checkpoints and (self.checkpoint_every or self.resume):
+            imaging.check_writable(self.checkpoints, "--out (its _ckpt folder)", kind="folder")
         if self.resume and not self.checkpoints:
             raise UserError("--resume: no checkpoint folder is set")
         if self.upscale:
@@ -120,6 +122,8 @@ def run(generator, objective, backbone=None, *, height, width, settings=None, ou
     settings = settings or optimize.Settings()
     outputs = outputs or Outputs()
     settings.check()
+    if settings.optimizer == "lbfgs" and transform is not None:
+        raise UserError("--optimizer lbfgs: needs a deterministic objective; use --transforms none")
     outputs.check(generator, height, width)
     variables = generator.variables_to_train(settings.train)
     optimizer = optimize.make_optimizer(settings) if settings.optimizer == "adam" else None
@@ -130,6 +134,9 @@ def run(generator, objective, backbone=None, *, height, width, settings=None, ou
                                              outputs.checkpoint_every or 10 ** 9, variables)
         if outputs.resume:
             start = checkpointer.resume()
+            if start >= settings.steps:
+                raise UserError(f"--steps: the checkpoint is at step {start} already; give --steps "
+                                f"more than {start} to continue")
             print(f"resuming at step {start}")
         watchers.append(checkpointer)
     if start == 0 and init is not None:

@@ -2,16 +2,16 @@
 
 TFP is optional (pip install -e .[lbfgs]; TFP 0.25 imports under TF 2.21 only with tf-keras
 beside it, which leaves `import keras` on Keras 3). The variables are flattened into one vector;
-the minimiser runs in chunks so that the loop (tfart.optimize) can report progress, each chunk
-continuing the last one's state (its curvature pairs included). One iteration evaluates the
-objective once or more (line search). This module knows nothing of monitors or generators.
+the minimiser is called for one iteration at a time, each call continuing the last one's state
+(its curvature pairs included), so that the loop (tfart.optimize) sees every accepted iteration:
+its loss, its image. This gives the same result as one call for all iterations; measured here,
+30 iterations of a 128 px VGG19 style loss took 10-15% longer than in chunks of 10. One
+iteration evaluates the objective once or more (line search). This module knows nothing of
+monitors or generators.
 """
 import tensorflow as tf
 
 from tfart.errors import UserError
-
-CHUNK = 10
-
 
 def import_tfp():
     try:
@@ -22,12 +22,13 @@ def import_tfp():
     return tfp
 
 
-def minimize(loss_fn, variables, iterations):
-    """Minimise loss_fn() over `variables` for up to `iterations` L-BFGS iterations.
+def minimize(loss_and_gradients, variables, iterations):
+    """Minimise a loss over `variables` for up to `iterations` L-BFGS iterations.
 
-    Yields (iterations finished in the chunk, loss) after each chunk, with the variables at the
+    loss_and_gradients() -> (loss, [gradient per variable]) at the variables' current values.
+    Yields (1, loss after the iteration) after each accepted iteration, with the variables at the
     accepted position. Stops early when L-BFGS converges, fails or stops moving, or when the
-    loss is non-finite (then the last yield carries that loss and the variables stay at the last
+    loss is non-finite (then the last yield is (0, that loss) and the variables stay at the last
     accepted position). However it ends, Ctrl-C included, the variables hold an accepted position.
     """
     tfp = import_tfp()
@@ -41,10 +42,7 @@ def minimize(loss_fn, variables, iterations):
     @tf.function
     def value_and_gradients(x):
         assign(x)
-        with tf.GradientTape() as tape:
-            loss = loss_fn()
-        grads = tape.gradient(loss, variables)
-        grads = [tf.zeros_like(v) if g is None else g for g, v in zip(grads, variables)]
+        loss, grads = loss_and_gradients()
         return loss, tf.concat([tf.reshape(g, [-1]) for g in grads], 0)
 
     state, done = None, 0
@@ -55,7 +53,7 @@ def minimize(loss_fn, variables, iterations):
             before = 0 if state is None else int(state.num_iterations)
             state = tfp.optimizer.lbfgs_minimize(
                 value_and_gradients, initial_position=good if state is None else None,
-                previous_optimizer_results=state, max_iterations=before + min(CHUNK, iterations - done),
+                previous_optimizer_results=state, max_iterations=before + 1,
                 tolerance=0.0)
             if not tf.math.is_finite(state.objective_value):
                 yield 0, float(state.objective_value)

@@ -105,12 +105,19 @@ class Checkpointer(Monitor):
         if self.manager.latest_checkpoint is None:
             raise UserError(f"--resume: no checkpoint in {self.directory!r}")
         try:
+            status = self.checkpoint.restore(self.manager.latest_checkpoint)
+            # Values this run has no use for (Adam's slots when resuming with L-BFGS) are dropped
+            # quietly; TensorFlow would otherwise warn about each one at exit.
+            status.expect_partial()
             # Every variable of this run must come from the checkpoint: a checkpoint of another
             # generator or size raises here instead of resuming from a half-restored state.
-            self.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
+            status.assert_existing_objects_matched()
         except (ValueError, AssertionError, tf.errors.OpError) as e:
+            # The half-done restore would warn about every value it left, at exit.
+            tf.get_logger().setLevel("ERROR")
             raise UserError(f"--resume: the checkpoint in {self.directory!r} does not fit these flags "
-                            f"(size, parameterization, --train): {str(e).splitlines()[0][:120]}") from None
+                            f"(size, parameterization, --train, --optimizer): "
+                            f"{str(e).splitlines()[0][:120]}") from None
         return int(self.step.numpy())
 
     def _save(self, run):

@@ -8,6 +8,13 @@ Objectives add and scale like numbers, in the manner of Lucid:
 Each objective sees a `Context` (the rendered image and the backbone's features of it) and
 returns a scalar; a sum keeps its terms apart so that monitors can log each one. Targets
 (content features, Gram matrices of the style images) are computed once, when the objective is made.
+
+A target that is compared position by position (the content image) must see the same random
+transform as the rendered image, or the loss compares a shifted, scaled, rotated image with an
+unmoved one. Such an objective names its image in `references`; when the loop transforms, it
+stacks the references under the rendered image, transforms the batch at once (every transform
+draws one set of parameters per batch) and hands the references' features to the objective in
+`Context.references`.
 """
 import dataclasses
 
@@ -18,16 +25,22 @@ from tfart.errors import UserError
 
 @dataclasses.dataclass
 class Context:
-    """What an objective sees at one step: the image [B, H, W, 3] in [0, 1] and its features."""
+    """What an objective sees at one step: the image [B, H, W, 3] in [0, 1] and its features.
+
+    references: {name: features of that reference image, transformed as the image was}, or None
+    when nothing was transformed (objectives then use the targets they computed once).
+    """
     image: tf.Tensor
     features: dict
+    references: dict = None
 
 
 class Objective:
     """A named scalar function of a Context; `+`, `-` and scalar `*` build new objectives."""
 
-    def __init__(self, fn, name, layers=()):
+    def __init__(self, fn, name, layers=(), references=None):
         self.fn, self.name, self.layers = fn, name, tuple(layers)
+        self.references = dict(references or {})  # {name: [1, H, W, 3] image seen like the canvas}
 
     def terms(self, ctx):
         """{term name: weighted scalar}; their sum is the objective."""
@@ -59,7 +72,7 @@ class Scaled(Objective):
         weight = float(weight)
         if weight != weight:  # NaN
             raise UserError(f"objective {inner.name}: weight is NaN")
-        super().__init__(None, inner.name, inner.layers)
+        super().__init__(None, inner.name, inner.layers, inner.references)
         self.inner, self.weight = inner, weight
 
     def terms(self, ctx):
@@ -72,7 +85,8 @@ class Sum(Objective):
         for p in parts:
             flat.extend(p.parts if isinstance(p, Sum) else [p])
         layers = tuple(dict.fromkeys(layer for p in flat for layer in p.layers))
-        super().__init__(None, "+".join(p.name for p in flat), layers)
+        references = {k: v for p in flat for k, v in p.references.items()}
+        super().__init__(None, "+".join(p.name for p in flat), layers, references)
         self.parts = flat
 
     def terms(self, ctx):
@@ -103,14 +117,20 @@ def _check_layers(layers, flag):
 
 
 def content(backbone, image, layers, name="content"):
-    """Feature mean squared error to `image` ([1, H, W, 3] in [0, 1]) at each layer, averaged."""
+    """Feature mean squared error to `image` ([1, H, W, 3] in [0, 1]) at each layer, averaged.
+
+    The image is a reference: under random transforms it is transformed with the canvas, so it
+    must be the canvas's size.
+    """
     _check_layers(layers, "--content_layers")
-    targets = {k: tf.constant(v) for k, v in backbone(tf.constant(image, tf.float32)).items() if k in layers}
+    image = tf.constant(image, tf.float32)
+    targets = {k: tf.constant(v) for k, v in backbone(image).items() if k in layers}
 
     def fn(ctx):
-        return tf.add_n([tf.reduce_mean(tf.square(ctx.features[layer] - targets[layer]))
+        seen = ctx.references[name] if ctx.references else targets
+        return tf.add_n([tf.reduce_mean(tf.square(ctx.features[layer] - seen[layer]))
                          for layer in layers]) / len(layers)
-    return Objective(fn, name, layers)
+    return Objective(fn, name, layers, references={name: image})
 
 
 def style(backbone, images, layers, blend=None, layer_weights=None, name="style"):
@@ -125,7 +145,10 @@ def style(backbone, images, layers, blend=None, layer_weights=None, name="style"
         raise UserError(f"--style_blend: {len(blend)} weights for {len(images)} style images")
     if any(b < 0 or b != b for b in blend) or sum(blend) <= 0:
         raise UserError("--style_blend: weights must be non-negative numbers with a positive sum")
-    layer_weights = layer_weights or [1.0 / len(layers)] * len(layers)
+    if layer_weights is None:
+        layer_weights = [1.0 / len(layers)] * len(layers)
+    if len(layer_weights) != len(layers):
+        raise UserError(f"--style_layer_weights: {len(layer_weights)} weights for {len(layers)} style layers")
     targets = {layer: 0.0 for layer in layers}
     for image, b in zip(images, blend):
         feats = backbone(tf.constant(image, tf.float32))

@@ -6,8 +6,10 @@
 One compiled `tf.function` step renders the image, applies the random transforms, runs the
 frozen backbone, evaluates the objective, and updates the chosen variables. It is traced once;
 per step, Python only reads the loss and calls the monitors. The step keeps a copy of the
-variables from before its update; when a loss or gradient turns non-finite, the variables go back
-to that copy (the last state whose loss was finite) and the loop stops there.
+variables from before its update. When the loss turns non-finite, the variables go back to that
+copy (the last state whose loss was finite); when only a gradient does, the current state (whose
+loss is finite) is kept. Either way the loop stops there. The tape watches only the variables
+being trained: the frozen backbone's are never recorded.
 """
 import dataclasses
 
@@ -84,17 +86,43 @@ def make_optimizer(settings):
 
 
 def evaluate(generator, objective, backbone, height, width, transform=None):
-    """Render the image, show it (transformed) to the backbone, and evaluate: {term: scalar}."""
+    """Render the image, show it (transformed) to the backbone, and evaluate: {term: scalar}.
+
+    With a transform, the objective's reference images are stacked under the canvas and
+    transformed with it in one batch, so that they see the same random shift, scale and rotation.
+    """
     image = generator.image(height, width)
-    seen = transform(image) if transform else image
-    features = backbone(seen) if backbone is not None and objective.layers else {}
-    return objective.terms(Context(image=image, features=features))
+    if backbone is None or not objective.layers:
+        return objective.terms(Context(image=image, features={}))
+    if transform is None:
+        return objective.terms(Context(image=image, features=backbone(image)))
+    names = list(objective.references)
+    for name in names:
+        if tuple(objective.references[name].shape[1:3]) != (height, width):
+            raise UserError(f"{name}: the image is {objective.references[name].shape[2]}x"
+                            f"{objective.references[name].shape[1]} but the canvas is {width}x{height}; "
+                            "random transforms need them the same size")
+    batch = tf.concat([image] + [objective.references[n] for n in names], axis=0)
+    features = backbone(transform(batch))
+    count = tf.shape(image)[0]
+    own = {layer: value[:count] for layer, value in features.items()}
+    references = {n: {layer: value[count + i:count + i + 1] for layer, value in features.items()}
+                  for i, n in enumerate(names)}
+    return objective.terms(Context(image=image, features=own, references=references or None))
 
 
-def gradients(tape, loss, variables):
-    """d loss / d variables, with zeros for variables the loss does not reach."""
+def loss_and_gradients(loss_fn, variables):
+    """(loss_fn(), d loss / d variables) with zeros for variables the loss does not reach.
+
+    The tape watches `variables` alone, not every variable the computation touches (Keras
+    leaves a frozen backbone's TensorFlow variables trainable, so a default tape records them).
+    """
+    with tf.GradientTape(watch_accessed_variables=False) as tape:
+        tape.watch([getattr(v, "value", v) for v in variables])  # Keras variables wrap tf ones
+        result = loss_fn()
+    loss = result[0] if isinstance(result, tuple) else result
     grads = tape.gradient(loss, variables)
-    return [tf.zeros_like(v) if g is None else g for g, v in zip(grads, variables)]
+    return result, [tf.zeros_like(v) if g is None else g for g, v in zip(grads, variables)]
 
 
 def make_step(generator, objective, backbone, height, width, variables, optimizer,
@@ -104,16 +132,18 @@ def make_step(generator, objective, backbone, height, width, variables, optimize
     # The variables as they were before the last applied update: the state whose loss was finite.
     last_good = [tf.Variable(v, trainable=False) for v in variables]
 
+    def loss_and_terms():
+        terms = evaluate(generator, objective, backbone, height, width, transform)
+        return tf.add_n(list(terms.values())), terms
+
     def step():
-        with tf.GradientTape() as tape:
-            terms = evaluate(generator, objective, backbone, height, width, transform)
-            loss = tf.add_n(list(terms.values()))
-        grads = gradients(tape, loss, variables)
+        (loss, terms), grads = loss_and_gradients(loss_and_terms, variables)
         if settings.normalize_gradients:
             grads = [g / (tf.norm(g) + 1e-8) for g in grads]
         if settings.clip_norm:
             grads, _ = tf.clip_by_global_norm(grads, settings.clip_norm)
-        finite = tf.math.is_finite(loss)
+        loss_finite = tf.math.is_finite(loss)
+        finite = loss_finite
         for g in grads:
             finite = tf.logical_and(finite, tf.reduce_all(tf.math.is_finite(g)))
 
@@ -124,8 +154,9 @@ def make_step(generator, objective, backbone, height, width, variables, optimize
             return tf.constant(True)
 
         def restore():
+            # A finite loss means this state is good and only its gradient is not: keep it.
             for keep, v in zip(last_good, variables):
-                v.assign(keep)
+                v.assign(tf.where(loss_finite, v, keep))
             return tf.constant(False)
         applied = tf.cond(finite, apply, restore)
         return loss, terms, applied
@@ -167,9 +198,12 @@ def _adam_steps(step_fn, steps):
 
 
 def _lbfgs_steps(generator, objective, backbone, height, width, variables, steps):
-    """One (iterations done, loss, terms, ok) per L-BFGS chunk (see tfart.lbfgs)."""
+    """One (iterations done, loss, terms, ok) per L-BFGS iteration (see tfart.lbfgs)."""
     terms = tf.function(lambda: evaluate(generator, objective, backbone, height, width))
-    for finished, loss in lbfgs.minimize(lambda: tf.add_n(list(terms().values())), variables, steps):
+
+    def total():
+        return tf.add_n(list(evaluate(generator, objective, backbone, height, width).values()))
+    for finished, loss in lbfgs.minimize(lambda: loss_and_gradients(total, variables), variables, steps):
         ok = bool(np.isfinite(loss))
         yield finished, loss, terms() if ok else {}, ok
 
@@ -186,8 +220,7 @@ def _loop(run, steps, monitors):
                 result.losses.append(loss)
                 break
             values = {k: float(v) for k, v in terms.items()}
-            # L-BFGS reports in chunks: each iteration of a chunk is shown with the chunk's loss.
-            for _ in range(max(finished, 1)):
+            for _ in range(finished):
                 if run.step >= run.settings.steps:
                     break
                 run.step += 1

@@ -46,6 +46,9 @@ def render(generator, height, width, z=None, tile=None, supersample=1, bits=None
     height, width = check_size(height, width, count=int(z.shape[0]))
     if supersample < 1:
         raise UserError(f"--supersample: must be at least 1, got {supersample}")
+    if supersample > 1 and not generator.resolution_free:
+        raise UserError("--supersample: a fixed-size image (pixel, fft) has nothing between its "
+                        "pixels to sample; render it without supersampling")
     step = generator.compiled_render_tile()
     dtype = {None: np.float32, 8: np.uint8, 16: np.uint16}[bits]
     out = np.empty((int(z.shape[0]), height, width, 3), dtype)

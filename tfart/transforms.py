@@ -3,7 +3,10 @@
 Small random shifts, scales and rotations at every step make an optimized image robust: the
 features it excites must survive them, which removes the high-frequency adversarial patterns that
 plain pixel optimization finds. Each transform maps [B, H, W, 3] -> [B, H', W', 3] and lets
-gradients through to the image. `compose` chains them.
+gradients through to the image. `compose` chains them. Each call draws one set of random
+parameters for the whole batch, so images stacked in one batch (the canvas and a content
+reference) are moved alike. Output sizes depend only on input sizes (pad and jitter change them
+by fixed amounts), so a compiled step keeps static shapes and XLA compiles it.
 """
 import math
 
@@ -26,13 +29,16 @@ def jitter(pixels):
 
 
 def random_scale(scales):
-    """Resize by a factor drawn from `scales` (e.g. [0.9, 1.0, 1.1]), bilinearly."""
+    """Zoom about the centre by a factor drawn from `scales` (e.g. [0.9, 1.0, 1.1]), keeping the size.
+
+    The size stays as it was (a zoom out shows a grey border, a zoom in crops), so the step
+    keeps static shapes and compiles under XLA (`jit_compile`).
+    """
     scales = tf.constant(scales, tf.float32)
 
     def fn(image):
         factor = tf.gather(scales, tf.random.uniform([], 0, tf.size(scales), tf.int32))
-        size = tf.cast(tf.cast(tf.shape(image)[1:3], tf.float32) * factor, tf.int32)
-        return tf.image.resize(image, size, "bilinear")
+        return _warp(image, 1.0 / factor, 0.0)
     return fn
 
 
@@ -40,18 +46,34 @@ def random_rotate(degrees):
     """Rotate about the centre by an angle drawn uniformly from [-degrees, degrees]."""
     def fn(image):
         angle = tf.random.uniform([], -degrees, degrees) * math.pi / 180.0
-        shape = tf.cast(tf.shape(image), tf.float32)
-        h, w = shape[1], shape[2]
-        cos, sin = tf.cos(angle), tf.sin(angle)
-        # Output pixel (x, y) samples the input at R(x - c) + c.
-        cx, cy = (w - 1) / 2, (h - 1) / 2
-        matrix = tf.stack([cos, -sin, cx - cos * cx + sin * cy,
-                           sin, cos, cy - sin * cx - cos * cy, 0.0, 0.0])
-        transforms = tf.tile(matrix[None], [tf.shape(image)[0], 1])
-        return tf.raw_ops.ImageProjectiveTransformV3(
-            images=image, transforms=transforms, output_shape=tf.shape(image)[1:3],
-            fill_value=0.5, interpolation="BILINEAR", fill_mode="CONSTANT")
+        return _warp(image, tf.cos(angle), tf.sin(angle))
     return fn
+
+
+def _warp(image, cos, sin, fill=0.5):
+    """Output pixel p samples the input bilinearly at R (p - c) + c, R = [[cos, -sin], [sin, cos]].
+
+    Written with gathers, which every backend and XLA compile, and which pass gradients to the
+    image; samples outside the image take the `fill` value. [B, H, W, C] -> [B, H, W, C].
+    """
+    shape = tf.shape(image)
+    h, w = shape[1], shape[2]
+    hf, wf = tf.cast(h, tf.float32), tf.cast(w, tf.float32)
+    y, x = tf.meshgrid(tf.range(hf) - (hf - 1) / 2, tf.range(wf) - (wf - 1) / 2, indexing="ij")
+    sx = cos * x - sin * y + (wf - 1) / 2
+    sy = sin * x + cos * y + (hf - 1) / 2
+    x0, y0 = tf.floor(sx), tf.floor(sy)
+    flat = tf.reshape(image, tf.stack([shape[0], h * w, shape[3]]))
+
+    def tap(ty, tx):
+        inside = (tx >= 0) & (tx <= wf - 1) & (ty >= 0) & (ty <= hf - 1)
+        index = tf.cast(tf.clip_by_value(ty, 0, hf - 1) * wf + tf.clip_by_value(tx, 0, wf - 1), tf.int32)
+        return tf.where(inside[None, :, :, None], tf.gather(flat, index, axis=1), fill)
+
+    fx, fy = (sx - x0)[None, :, :, None], (sy - y0)[None, :, :, None]
+    top = tap(y0, x0) * (1 - fx) + tap(y0, x0 + 1) * fx
+    bottom = tap(y0 + 1, x0) * (1 - fx) + tap(y0 + 1, x0 + 1) * fx
+    return top * (1 - fy) + bottom * fy
 
 
 def compose(*transforms):

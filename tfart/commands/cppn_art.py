@@ -72,6 +72,7 @@ cli.one_of("bits", (8, 16))
 flags.register_validator("activation", lambda v: _known_activations(v),
                          message="must be tanh, sin, gaussian, softplus, relu, composite, mix, "
                          "or a comma-separated list of them")
+cli.seed()
 flags.register_validator("fold", lambda v: v == 0 or v >= 2, message="must be 0 or at least 2")
 
 
@@ -109,13 +110,13 @@ def write_recipe(path, generator, model_file, **fields):
 
 def animation_settings(out):
     """(frames, video suffix): --out x.gif/.mp4 asks for a loop and names its format."""
-    from tfart.errors import UserError
+    from tfart.errors import UsageError
     if out.suffix not in cli.ANIMATIONS:
         return FLAGS.frames, f".{FLAGS.video}"
     if FLAGS["video"].present and f".{FLAGS.video}" != out.suffix:
-        raise UserError(f"--video: --out {FLAGS.out!r} is already a {out.suffix} file")
+        raise UsageError(f"--video: --out {FLAGS.out!r} is already a {out.suffix} file")
     if FLAGS["frames"].present and FLAGS.frames == 0:
-        raise UserError(f"--frames: --out {FLAGS.out!r} is an animation; give --frames 1 or more")
+        raise UsageError(f"--frames: --out {FLAGS.out!r} is an animation; give --frames 1 or more")
     return (FLAGS.frames or 48), out.suffix
 
 
@@ -123,6 +124,7 @@ def main(argv):
     import numpy as np
 
     from tfart import export, imaging, latent, rendering
+    from tfart.errors import UsageError
 
     out = cli.out_path(FLAGS.out, f"{FLAGS.generator}_seed{FLAGS.seed}")
     frames, video = animation_settings(out)
@@ -135,6 +137,8 @@ def main(argv):
         imaging.check_animation_path(loop_path, "--out" if out.suffix in cli.ANIMATIONS else "--video")
     if FLAGS.export:
         imaging.check_writable(FLAGS.export, "--export", kind="folder")
+        if os.path.abspath(FLAGS.export) in {os.path.abspath(p) for p in (sheet_path, loop_path, out.path(".png"))}:
+            raise UsageError(f"--export: {FLAGS.export!r} is also an output of --out")
     generator = build_generator()
     grey = not generator.colour
 
@@ -153,15 +157,17 @@ def main(argv):
                            supersample=FLAGS.supersample, bits=FLAGS.bits,
                            progress=FLAGS.width * FLAGS.height * len(codes) > 4096 ** 2)
 
+    def wrote(path):  # named as soon as it is written, so that Ctrl-C later leaves it named
+        print(f"wrote {path}", flush=True)
+
     export.save_keras(generator, os.path.join(out.folder, model_file))
-    written = []
     for i, (image, z) in enumerate(zip(images, codes)):
         tag = "" if len(codes) == 1 else f"_{i:03d}"
-        written.append(imaging.save_png(out.path(".png", tag), image, bits=FLAGS.bits, grey=grey))
+        wrote(imaging.save_png(out.path(".png", tag), image, bits=FLAGS.bits, grey=grey))
         write_recipe(out.path(".json", tag), generator, model_file, z=[float(v) for v in z], bits=FLAGS.bits)
     if len(images) > 1:
         sheet = imaging.contact_sheet([imaging.to_uint(i / ((1 << FLAGS.bits) - 1)) for i in images])
-        written.append(imaging.save_png(sheet_path, sheet, grey=grey))
+        wrote(imaging.save_png(sheet_path, sheet, grey=grey))
 
     if frames:
         keys = codes if len(codes) > 1 else latent.random_codes(FLAGS.keyframes, generator.latent_dim, FLAGS.seed + 2)
@@ -169,14 +175,12 @@ def main(argv):
         movie = np.concatenate([rendering.render(generator, FLAGS.height, FLAGS.width, z=path[i:i + 8],
                                               supersample=FLAGS.supersample, bits=8)
                                 for i in range(0, len(path), 8)])
-        written.append(imaging.save_animation(loop_path, list(movie), fps=FLAGS.fps))
+        wrote(imaging.save_animation(loop_path, list(movie), fps=FLAGS.fps))
         write_recipe(out.path(".json", "_loop"), generator, model_file,
                      keyframes=[[float(v) for v in k] for k in keys], frames=frames, fps=FLAGS.fps)
 
     if FLAGS.export:
-        written.append(export.export(generator, FLAGS.export, flag="--export", seed=FLAGS.seed))
-    for path in written:
-        print(f"wrote {path}")
+        wrote(export.export(generator, FLAGS.export, flag="--export", seed=FLAGS.seed))
 
 
 def run():

@@ -42,13 +42,15 @@ cli.positive("fps", 120)
 cli.at_least("frames", 0)
 cli.one_of("bits", (8, 16))
 flags.register_validator("model", lambda v: v is None or v.strip() != "", "must not be empty")
+flags.register_multi_flags_validator(["model", "recipe"], lambda f: bool(f["model"]) != bool(f["recipe"]),
+                                     message="give exactly one of --model (a SavedModel folder or .keras "
+                                     "file) and --recipe (a .json written by tfart-art)")
+cli.seed()
 
 
 def read_recipe():
     """(model path, z or None, keyframes or None); a recipe's size-free settings become defaults."""
     from tfart.errors import UserError
-    if bool(FLAGS.model) == bool(FLAGS.recipe):
-        raise UserError("give exactly one of --model (a SavedModel folder or .keras file) and --recipe")
     if FLAGS.model:
         return FLAGS.model, None, None
     try:
@@ -59,10 +61,17 @@ def read_recipe():
         keyframes = recipe.get("keyframes")
         if z is None and keyframes is None:
             raise KeyError("z")
-        # As the recipe made it, unless a flag says otherwise.
+        # As the recipe made it, unless a flag says otherwise; checked as the flags are.
         for name in ("bits", "supersample", "frames", "fps"):
             if not FLAGS[name].present and name in recipe:
                 FLAGS[name].value = int(recipe[name])
+                for validator in FLAGS[name].validators:
+                    if not validator.checker(FLAGS[name].value):
+                        raise UserError(f"--recipe: {FLAGS.recipe!r} has {name} {recipe[name]!r}, which "
+                                        f"--{name} refuses: {validator.message}")
+        if not os.path.exists(model):
+            raise UserError(f"--recipe: the model {recipe['model']!r} it names is not beside it "
+                            f"({os.path.dirname(FLAGS.recipe) or '.'})")
     except OSError as e:
         raise UserError(f"--recipe: cannot read {FLAGS.recipe!r} ({e.strerror})") from None
     except (ValueError, KeyError, TypeError):
@@ -74,7 +83,7 @@ def main(argv):
     import numpy as np
 
     from tfart import export, imaging, latent, rendering
-    from tfart.errors import UserError
+    from tfart.errors import UsageError
     from tfart.progress import Progress
 
     model, z, keyframes = read_recipe()
@@ -82,10 +91,10 @@ def main(argv):
     frames = FLAGS.frames
     if out.suffix in cli.ANIMATIONS:
         if FLAGS["frames"].present and frames == 0:
-            raise UserError(f"--frames: --out {FLAGS.out!r} is an animation; give --frames 1 or more")
+            raise UsageError(f"--frames: --out {FLAGS.out!r} is an animation; give --frames 1 or more")
         frames = frames or 48
     elif out.suffix and frames:
-        raise UserError(f"--out: {FLAGS.out!r} is a still image; name a .gif or .mp4 for --frames")
+        raise UsageError(f"--out: {FLAGS.out!r} is a still image; name a .gif or .mp4 for --frames")
     path = out.path(out.suffix or (".gif" if frames else ".png"))
     rendering.check_size(FLAGS.height, FLAGS.width)
     rendering.check_size(FLAGS.height, FLAGS.width, flag="--frames", count=frames)
@@ -100,7 +109,7 @@ def main(argv):
         print(f"wrote {imaging.save_png(path, image, bits=FLAGS.bits)}")
         return
     if not generator.latent_dim:
-        raise UserError("--frames: this generator has no latent code to animate")
+        raise UsageError("--frames: this generator has no latent code to animate")
     if keyframes is not None:
         keys = np.asarray(keyframes, np.float32)
     else:

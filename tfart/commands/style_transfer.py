@@ -51,6 +51,9 @@ cli.positive("size", 4096)
 cli.at_least("latent_dim", 0)
 cli.positive("grid", 64)
 flags.register_multi_flags_validator(
+    ["style", "style_blend"], lambda f: not f["style_blend"] or len(f["style_blend"]) == len(f["style"] or []),
+    message="--style_blend: give one weight per style image")
+flags.register_multi_flags_validator(
     ["upscale", "parameterization"], lambda f: not f["upscale"] or f["parameterization"] in ("cppn", "fourier_cppn"),
     message="--upscale: pixel and fft are fixed-size images; use --parameterization cppn or fourier_cppn")
 
@@ -70,7 +73,7 @@ def main(argv):
     import keras
 
     from tfart import generators, imaging, jobs, objectives
-    from tfart.errors import UserError
+    from tfart.errors import UsageError
 
     keras.utils.set_random_seed(FLAGS.seed)
     settings, outputs = cli.settings(FLAGS.train), cli.outputs("style")
@@ -79,7 +82,7 @@ def main(argv):
     content, content_is_noise = load_content()
     if FLAGS.preserve_colour:
         if content_is_noise:
-            raise UserError("--preserve_colour: needs a content image, not noise")
+            raise UsageError("--preserve_colour: needs a content image, not noise")
         outputs.postprocess = functools.partial(imaging.preserve_colour, content=content[0])
     styles = [imaging.load_image(path, FLAGS.size, "--style") for path in FLAGS.style]
     height, width = content.shape[1:3]

@@ -1,4 +1,6 @@
 """Differentiable image generators sharing one interface (see base.Generator)."""
+import inspect
+
 from tfart.errors import UserError
 from tfart.generators.base import Generator
 from tfart.generators.cppn import CPPN
@@ -18,8 +20,8 @@ def make(parameterization, height=None, width=None, **kwargs):
 
     This is the factory of the optimization jobs: a CPPN or Fourier-CPPN starts from SMOOTH_START
     unless the keyword arguments say otherwise. Keyword arguments that only some generators take
-    (`grid`, `reference_size` for the Fourier-CPPN; everything but `seed` for pixel and FFT
-    images) are dropped for the others. A Fourier-CPPN's reference canvas is the H x W canvas's
+    (`grid`, `reference_size` for the Fourier-CPPN; all but `seed`, `std` and, for FFT, `decay`
+    for pixel and FFT images) are dropped for the others. A Fourier-CPPN's reference canvas is the H x W canvas's
     shorter side unless given.
     """
     if parameterization not in PARAMETERIZATIONS:
@@ -27,7 +29,8 @@ def make(parameterization, height=None, width=None, **kwargs):
                         f"choose from {', '.join(PARAMETERIZATIONS)}")
     cls = PARAMETERIZATIONS[parameterization]
     if cls in (PixelImage, FFTImage):
-        return cls(height, width, **{k: v for k, v in kwargs.items() if k == "seed"})
+        takes = inspect.signature(cls.__init__).parameters
+        return cls(height, width, **{k: v for k, v in kwargs.items() if k in takes})
     if cls is CPPN:
         for only_fourier in ("reference_size", "grid"):
             kwargs.pop(only_fourier, None)

@@ -66,8 +66,13 @@ class FourierCPPN(CPPN):
         """[h, w, 2MN]: cos and -sin of the DFT phases at each pixel (Re(F e^{i t}) = a cos t - b sin t)."""
         m, n = self.grid
         pixels = xy * (self.reference_size / 2.0)  # plane -> reference-canvas pixel units
-        # Signed frequencies (k - M for k >= M/2): identical phases on the reference pixels, but
-        # band-limited in between, so a render at 4x shows the same picture, not new aliases.
+        # Signed frequencies (k - M for k >= M/2) are band-limited between the reference pixels,
+        # so a render at 4x shows the same picture larger, not new aliases. Positions count from
+        # the canvas centre, so they are whole numbers for an odd reference size and half-integers
+        # for an even one; there a signed frequency's phase differs from the unsigned one's by pi
+        # (a fixed sign per frequency, which the network's coefficients absorb), so the picture
+        # is no less a Fourier-CPPN. Counting from a corner instead would re-phase every saved
+        # model, so the centre stays.
         k = tf.cast(_signed(m), tf.float32) / m
         l = tf.cast(_signed(n), tf.float32) / n
         phase = 2.0 * math.pi * (pixels[..., 1:2, None] * k[:, None] + pixels[..., 0:1, None] * l[None, :])

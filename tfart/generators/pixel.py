@@ -35,9 +35,15 @@ class _FixedSizeImage(Generator):
 
     def render_tile(self, height, width, top, left, tile_height, tile_width, z=None, supersample=1):
         image = self.full_image()
-        size = tf.stack([tf.cast(height, tf.int32), tf.cast(width, tf.int32)])
-        same = tf.reduce_all(tf.equal(size, [self.height, self.width]))
-        image = tf.cond(same, lambda: image, lambda: tf.image.resize(image, size, "bicubic"))
+        static = tf.get_static_value(height), tf.get_static_value(width)
+        if static == (self.height, self.width):
+            pass  # the optimization loop's case: no resize in the graph, so XLA compiles it
+        elif None not in static:
+            image = tf.image.resize(image, static, "bicubic")
+        else:  # sizes known only when run (an export's signature)
+            size = tf.stack([tf.cast(height, tf.int32), tf.cast(width, tf.int32)])
+            same = tf.reduce_all(tf.equal(size, [self.height, self.width]))
+            image = tf.cond(same, lambda: image, lambda: tf.image.resize(image, size, "bicubic"))
         image = tf.clip_by_value(image, 0.0, 1.0)
         return image[:, top:top + tile_height, left:left + tile_width]
 
