@@ -107,3 +107,34 @@ def test_style_layer_weights_must_match_the_layers():
     one_layer = objectives.style(bb, [STYLE_A], ["b"])
     both = objectives.style(bb, [STYLE_A], ["a", "b"], layer_weights=[0.0, 1.0])
     np.testing.assert_allclose(float(both(ctx(bb))), float(one_layer(ctx(bb))), rtol=1e-6)
+
+
+def test_terms_of_the_same_name_add_up_and_keep_their_names():
+    bb = FakeBackbone()
+    a, b = objectives.content(bb, TARGET, ["a"]), objectives.content(bb, STYLE_A[:, :12, :10], ["b"])
+    terms = (a + b).terms(ctx(bb))
+    assert set(terms) == {"content"}
+    np.testing.assert_allclose(float(terms["content"]), float(a(ctx(bb))) + float(b(ctx(bb))), rtol=1e-6)
+    names = {next(iter(o.terms(ctx(bb)))) for o in (objectives.reconstruction(TARGET), objectives.style(
+        bb, [STYLE_A], ["a"]), objectives.total_variation(), a)}
+    assert names == {"reconstruction", "style", "tv", "content"}  # what the progress line and TensorBoard show
+
+
+def test_style_defaults_average_the_layers_and_blend_by_share():
+    bb = FakeBackbone()
+    per_layer = [float(objectives.style(bb, [STYLE_A], [layer])(ctx(bb))) for layer in ("a", "b")]
+    both = float(objectives.style(bb, [STYLE_A], ["a", "b"])(ctx(bb)))
+    np.testing.assert_allclose(both, np.mean(per_layer), rtol=1e-6)  # 1/len(layers) each
+    only_a = float(objectives.style(bb, [STYLE_A], ["a"])(ctx(bb)))
+    np.testing.assert_allclose(float(objectives.style(bb, [STYLE_A, STYLE_B], ["a"], blend=[2, 0])(ctx(bb))),
+                               only_a, rtol=1e-6)  # a zero weight is allowed and drops that image
+    with pytest.raises(UserError, match="positive sum"):
+        objectives.style(bb, [STYLE_A, STYLE_B], ["a"], blend=[0, 0])
+
+
+def test_empty_layer_lists_name_their_flag():
+    bb = FakeBackbone()
+    with pytest.raises(UserError, match="--content_layers: give at least one layer"):
+        objectives.content(bb, TARGET, [])
+    with pytest.raises(UserError, match="--style_layers: give at least one layer"):
+        objectives.style(bb, [STYLE_A], [])
