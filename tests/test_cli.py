@@ -143,6 +143,7 @@ def test_an_unwritable_out_names_the_file(run_script):
     assert code == 1 and stderr.startswith("error: --out: cannot write '/proc/x.png'"), stderr
 
 
+@pytest.mark.slow
 def test_ctrl_c_keeps_the_current_image_and_says_where(tmp_path):
     photo = tmp_path / "p.png"
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (40, 40, 3), dtype=np.uint8)).save(photo)

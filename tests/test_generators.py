@@ -106,3 +106,12 @@ def test_make_passes_std_and_decay_to_pixel_and_fft():
     g = generators.make("fft", 8, 8, seed=2, std=0.3, decay=0.5, latent_dim=8, grid=4)
     assert (g.std, g.decay, g.seed) == (0.3, 0.5, 2)
     assert generators.make("pixel", 8, 8, std=0.2).std == 0.2
+
+
+@pytest.mark.parametrize("make", [lambda: PixelImage(6, 10, seed=4, std=0.3),
+                                  lambda: FFTImage(6, 10, seed=4, std=0.3, decay=0.5)])
+def test_fixed_size_images_rebuild_from_their_config(make):
+    g = make()
+    again = type(g).from_config(g.get_config())
+    assert again.get_config() == g.get_config()
+    np.testing.assert_array_equal(again.image(6, 10).numpy(), g.image(6, 10).numpy())  # same seed, same start

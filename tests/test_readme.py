@@ -7,6 +7,8 @@ of the ImageNet download, a few steps instead of hundreds, and a temporary folde
 import os
 import re
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 CHANGES = [(r'weights="imagenet"', 'weights=None'),
@@ -51,6 +53,7 @@ def shell_commands():
             if line.startswith("    ") and line.strip().startswith(("tfart-", "for "))]
 
 
+@pytest.mark.slow
 def test_readme_commands_run(tmp_path):
     import subprocess
     import sys

@@ -71,3 +71,23 @@ def test_transforms_keep_gradients_flowing():
         loss = tf.reduce_mean(out * out)
     grad = tape.gradient(loss, image)
     assert out.shape[-1] == 3 and grad is not None and float(tf.reduce_sum(tf.abs(grad))) > 0
+
+
+def test_warp_matches_a_numpy_bilinear_reference_on_a_non_square_image():
+    image = np.random.default_rng(0).uniform(size=(1, 9, 14, 3)).astype("float32")
+    cos, sin = 0.8 * np.cos(0.3), 0.8 * np.sin(0.3)  # a zoom by 1.25 and a turn
+    out = transforms._warp(tf.constant(image), cos, sin, fill=0.25).numpy()
+    h, w = 9, 14
+
+    def tap(y, x):
+        return image[0, y, x] if 0 <= x <= w - 1 and 0 <= y <= h - 1 else np.full(3, 0.25)
+    expected = np.empty_like(out)
+    for i in range(h):
+        for j in range(w):
+            x, y = j - (w - 1) / 2, i - (h - 1) / 2
+            sx, sy = cos * x - sin * y + (w - 1) / 2, sin * x + cos * y + (h - 1) / 2
+            x0, y0 = int(np.floor(sx)), int(np.floor(sy))
+            fx, fy = sx - x0, sy - y0
+            expected[0, i, j] = ((tap(y0, x0) * (1 - fx) + tap(y0, x0 + 1) * fx) * (1 - fy)
+                                 + (tap(y0 + 1, x0) * (1 - fx) + tap(y0 + 1, x0 + 1) * fx) * fy)
+    np.testing.assert_allclose(out, expected, atol=1e-5)
