@@ -11,13 +11,19 @@ from PIL import Image
 from tfart.errors import UserError
 
 
-def _writable_folder(path, flag, kind="file"):
-    """The absolute folder that will hold `path`, created if needed; a UserError if it can't be."""
+def _absolute(path, flag, kind):
+    """`path` made absolute; a UserError if a folder stands where a file goes, or the reverse."""
     path = os.path.abspath(path)
     if kind == "file" and os.path.isdir(path):
         raise UserError(f"{flag}: {path!r} is a folder, expected a file name")
     if kind == "folder" and os.path.exists(path) and not os.path.isdir(path):
         raise UserError(f"{flag}: {path!r} is a file, expected a folder")
+    return path
+
+
+def _writable_folder(path, flag, kind="file"):
+    """The absolute folder that will hold `path`, created if needed; a UserError if it can't be."""
+    path = _absolute(path, flag, kind)
     folder = os.path.dirname(path)
     try:
         os.makedirs(folder, exist_ok=True)
@@ -50,11 +56,7 @@ def check_writable(path, flag="--out", kind="file"):
     Creates nothing: it probes the nearest folder that exists with a temporary file, so a run
     that fails later leaves no empty folders behind. An existing file at `path` is left untouched.
     """
-    path = os.path.abspath(path)
-    if kind == "file" and os.path.isdir(path):
-        raise UserError(f"{flag}: {path!r} is a folder, expected a file name")
-    if kind == "folder" and os.path.exists(path) and not os.path.isdir(path):
-        raise UserError(f"{flag}: {path!r} is a file, expected a folder")
+    path = _absolute(path, flag, kind)
     existing = os.path.dirname(path)
     while not os.path.exists(existing):
         existing = os.path.dirname(existing)
