@@ -252,6 +252,6 @@ def test_the_tape_watches_only_the_trained_variables(monkeypatch):
             tapes.append(self)
     monkeypatch.setattr(tf, "GradientTape", Spy)
     variables = g.variables_to_train("weights")
-    optimize.loss_and_gradients(lambda: objective.terms(optimize_context(g, vgg))["content"], variables)
+    optimize.loss_and_gradients(lambda: objective.terms(optimize_context(g, vgg)), variables)
     watched = {id(v) for v in tapes[0].watched_variables()}
     assert watched == {id(v.value) for v in variables}  # not the backbone's 2 variables

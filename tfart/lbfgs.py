@@ -26,10 +26,10 @@ def minimize(loss_and_gradients, variables, iterations):
     """Minimise a loss over `variables` for up to `iterations` L-BFGS iterations.
 
     loss_and_gradients() -> (loss, [gradient per variable]) at the variables' current values.
-    Yields (1, loss after the iteration) after each accepted iteration, with the variables at the
-    accepted position. Stops early when L-BFGS converges, fails or stops moving, or when the
-    loss is non-finite (then the last yield is (0, that loss) and the variables stay at the last
-    accepted position). However it ends, Ctrl-C included, the variables hold an accepted position.
+    Yields the loss after each accepted iteration, with the variables at the accepted position.
+    Stops early when L-BFGS converges, fails or stops moving, or when the loss is non-finite
+    (then the last yield is that loss and the variables stay at the last accepted position).
+    However it ends, Ctrl-C included, the variables hold an accepted position.
     """
     tfp = import_tfp()
     shapes = [v.shape for v in variables]
@@ -56,14 +56,15 @@ def minimize(loss_and_gradients, variables, iterations):
                 previous_optimizer_results=state, max_iterations=before + 1,
                 tolerance=0.0)
             if not tf.math.is_finite(state.objective_value):
-                yield 0, float(state.objective_value)
+                yield float(state.objective_value)
+                return
+            if int(state.num_iterations) == before:  # it stopped moving
                 return
             good = state.position
             assign(good)
-            finished = int(state.num_iterations) - before
-            done += finished
-            yield finished, float(state.objective_value)
-            if bool(state.converged) or bool(state.failed) or finished == 0:
+            done += 1
+            yield float(state.objective_value)
+            if bool(state.converged) or bool(state.failed):
                 return
     finally:
         assign(good)

@@ -111,18 +111,19 @@ def evaluate(generator, objective, backbone, height, width, transform=None):
     return objective.terms(Context(image=image, features=own, references=references or None))
 
 
-def loss_and_gradients(loss_fn, variables):
-    """(loss_fn(), d loss / d variables) with zeros for variables the loss does not reach.
+def loss_and_gradients(terms_fn, variables):
+    """(loss, terms, d loss / d variables) for terms_fn() -> {term: scalar}, the loss their sum;
+    zeros for variables the loss does not reach.
 
     The tape watches `variables` alone, not every variable the computation touches (Keras
     leaves a frozen backbone's TensorFlow variables trainable, so a default tape records them).
     """
     with tf.GradientTape(watch_accessed_variables=False) as tape:
         tape.watch([getattr(v, "value", v) for v in variables])  # Keras variables wrap tf ones
-        result = loss_fn()
-    loss = result[0] if isinstance(result, tuple) else result
+        terms = terms_fn()
+        loss = tf.add_n(list(terms.values()))
     grads = tape.gradient(loss, variables)
-    return result, [tf.zeros_like(v) if g is None else g for g, v in zip(grads, variables)]
+    return loss, terms, [tf.zeros_like(v) if g is None else g for g, v in zip(grads, variables)]
 
 
 def make_step(generator, objective, backbone, height, width, variables, optimizer,
@@ -132,12 +133,9 @@ def make_step(generator, objective, backbone, height, width, variables, optimize
     # The variables as they were before the last applied update: the state whose loss was finite.
     last_good = [tf.Variable(v, trainable=False) for v in variables]
 
-    def loss_and_terms():
-        terms = evaluate(generator, objective, backbone, height, width, transform)
-        return tf.add_n(list(terms.values())), terms
-
     def step():
-        (loss, terms), grads = loss_and_gradients(loss_and_terms, variables)
+        loss, terms, grads = loss_and_gradients(
+            lambda: evaluate(generator, objective, backbone, height, width, transform), variables)
         if settings.normalize_gradients:
             grads = [g / (tf.norm(g) + 1e-8) for g in grads]
         if settings.clip_norm:
@@ -189,23 +187,26 @@ def optimize(generator, objective, backbone=None, height=256, width=256, setting
 
 
 def _adam_steps(step_fn, steps):
-    """One (steps done, loss, terms, ok) per compiled step."""
+    """One (loss, terms, ok) per compiled step."""
     for _ in range(steps):
         loss, terms, applied = step_fn()
-        yield 1, float(loss), terms, bool(applied)
+        yield float(loss), terms, bool(applied)
         if not bool(applied):
             return
 
 
 def _lbfgs_steps(generator, objective, backbone, height, width, variables, steps):
-    """One (iterations done, loss, terms, ok) per L-BFGS iteration (see tfart.lbfgs)."""
-    terms = tf.function(lambda: evaluate(generator, objective, backbone, height, width))
+    """One (loss, terms, ok) per accepted L-BFGS iteration (see tfart.lbfgs)."""
+    def terms_fn():
+        return evaluate(generator, objective, backbone, height, width)
 
-    def total():
-        return tf.add_n(list(evaluate(generator, objective, backbone, height, width).values()))
-    for finished, loss in lbfgs.minimize(lambda: loss_and_gradients(total, variables), variables, steps):
+    def value_and_gradients():
+        loss, _, grads = loss_and_gradients(terms_fn, variables)
+        return loss, grads
+    terms = tf.function(terms_fn)
+    for loss in lbfgs.minimize(value_and_gradients, variables, steps):
         ok = bool(np.isfinite(loss))
-        yield finished, loss, terms() if ok else {}, ok
+        yield loss, terms() if ok else {}, ok
 
 
 def _loop(run, steps, monitors):
@@ -214,20 +215,17 @@ def _loop(run, steps, monitors):
     for m in monitors:
         m.on_start(run)
     try:
-        for finished, loss, terms, ok in steps:
+        for loss, terms, ok in steps:
             if not ok:
                 result.stopped = "non-finite"
                 result.losses.append(loss)
                 break
+            run.step += 1
+            result.step = run.step
+            result.losses.append(loss)
             values = {k: float(v) for k, v in terms.items()}
-            for _ in range(finished):
-                if run.step >= run.settings.steps:
-                    break
-                run.step += 1
-                result.step = run.step
-                result.losses.append(loss)
-                for m in monitors:
-                    m.on_step(run, loss, values)
+            for m in monitors:
+                m.on_step(run, loss, values)
     except KeyboardInterrupt:
         result.stopped = "interrupted"
     for m in monitors:

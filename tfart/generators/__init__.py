@@ -21,8 +21,8 @@ def make(parameterization, height=None, width=None, **kwargs):
     This is the factory of the optimization jobs: a CPPN or Fourier-CPPN starts from SMOOTH_START
     unless the keyword arguments say otherwise. Keyword arguments that only some generators take
     (`grid`, `reference_size` for the Fourier-CPPN; all but `seed`, `std` and, for FFT, `decay`
-    for pixel and FFT images) are dropped for the others. A Fourier-CPPN's reference canvas is the H x W canvas's
-    shorter side unless given.
+    for pixel and FFT images) are dropped for the others. A Fourier-CPPN's reference canvas is
+    the H x W canvas's shorter side unless given.
     """
     if parameterization not in PARAMETERIZATIONS:
         raise UserError(f"--parameterization: unknown {parameterization!r}; "
