@@ -195,6 +195,28 @@ def not_empty(name, what="a value"):
     flags.register_validator(name, lambda v: bool(v), message=f"needs {what}")
 
 
+# --- the flags of the commands that draw pictures and loops ----------------------------------------
+def define_picture_flags(size, seed_help, keyframes_help):
+    """Size, bit depth, supersampling and latent-loop flags, validated the same in every command."""
+    flags.DEFINE_integer("seed", 0, seed_help)
+    flags.DEFINE_integer("width", size, "Width in pixels.")
+    flags.DEFINE_integer("height", size, "Height in pixels.")
+    flags.DEFINE_integer("bits", 8, "Bits per channel of the PNGs: 8 or 16.")
+    flags.DEFINE_integer("supersample", 1, "Samples per pixel per side (2 = 4x anti-aliasing).")
+    flags.DEFINE_integer("frames", 0, "Frames of a looping latent-space animation (0 for none; "
+                         "48 when --out names a .gif or .mp4).")
+    flags.DEFINE_integer("keyframes", 4, keyframes_help)
+    flags.DEFINE_integer("fps", 24, "Frames per second of the animation.")
+    seed()
+    positive("width", 32768)
+    positive("height", 32768)
+    one_of("bits", (8, 16))
+    positive("supersample", 8)
+    at_least("frames", 0)
+    positive("keyframes")
+    positive("fps", 120)
+
+
 # --- the flags of every optimization job -------------------------------------------------------------
 def define_optimization_flags(out, steps=None, lr=None, layers_of="vgg19"):
     """Define the flags every optimization job shares; their defaults come from optimize.Settings."""

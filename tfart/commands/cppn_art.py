@@ -25,9 +25,8 @@ from tfart.generators import CPPN
 FLAGS = flags.FLAGS
 # The network's defaults are the CPPN's own (one source of truth).
 NET = {name: p.default for name, p in inspect.signature(CPPN.__init__).parameters.items()}
-flags.DEFINE_integer("seed", 0, "Random seed: the same seed gives the same artwork.")
-flags.DEFINE_integer("width", 768, "Width of each image in pixels.")
-flags.DEFINE_integer("height", 768, "Height of each image in pixels.")
+cli.define_picture_flags(768, "Random seed: the same seed gives the same artwork.",
+                         "Latent keyframes the loop passes through.")
 flags.DEFINE_enum("generator", "cppn", ["cppn", "fourier_cppn"], "Which generator draws.")
 flags.DEFINE_string("encoder", NET["encoder"], "Coordinate encoder: ha, lucid, periodic, fourier or siren.")
 flags.DEFINE_integer("depth", NET["depth"], "Number of hidden layers.")
@@ -47,32 +46,18 @@ flags.DEFINE_bool("grey", False, "Greyscale output (same as --nocolour).")
 flags.DEFINE_bool("mirror", False, "Left-right mirror symmetry.")
 flags.DEFINE_integer("fold", 0, "k-fold kaleidoscope symmetry (0 for none, k >= 2).")
 flags.DEFINE_integer("variations", 1, "How many latent variations to draw (a contact sheet if > 1).")
-flags.DEFINE_integer("frames", 0, "Frames of a looping latent-space animation (0 for none; "
-                     "48 when --out names a .gif or .mp4).")
-flags.DEFINE_integer("keyframes", 4, "Latent keyframes the animation passes through.")
-flags.DEFINE_integer("fps", 24, "Frames per second of the animation.")
 flags.DEFINE_enum("video", "gif", ["gif", "mp4"], "Animation format (mp4 needs imageio-ffmpeg).")
-flags.DEFINE_integer("bits", 8, "Bits per channel of the PNGs: 8 or 16.")
-flags.DEFINE_integer("supersample", 1, "Samples per pixel per side (2 = 4x anti-aliasing).")
 flags.DEFINE_string("out", "out/cppn_art", "A .png file, a .gif/.mp4 loop, or a folder.")
 flags.DEFINE_string("export", None, "Also export the generator as a SavedModel to this folder.")
 
-cli.positive("width", 32768)
-cli.positive("height", 32768)
 cli.positive("depth", 64)
 cli.positive("hidden", 4096)
 cli.at_least("latent_dim", 0)
 cli.positive("variations", 1000)
-cli.at_least("frames", 0)
-cli.positive("keyframes")
-cli.positive("fps", 120)
-cli.positive("supersample", 8)
 cli.positive("grid", 64)
-cli.one_of("bits", (8, 16))
 flags.register_validator("activation", lambda v: _known_activations(v),
                          message="must be tanh, sin, gaussian, softplus, relu, composite, mix, "
                          "or a comma-separated list of them")
-cli.seed()
 flags.register_validator("fold", lambda v: v == 0 or v >= 2, message="must be 0 or at least 2")
 
 

@@ -20,32 +20,17 @@ from tfart import cli
 FLAGS = flags.FLAGS
 flags.DEFINE_string("model", None, "SavedModel folder or .keras file of a tfart generator.")
 flags.DEFINE_string("recipe", None, "A .json recipe written by cppn_art.py (instead of --model).")
-flags.DEFINE_integer("width", 1024, "Width in pixels.")
-flags.DEFINE_integer("height", 1024, "Height in pixels.")
+cli.define_picture_flags(1024, "Seed of the random keyframes.",
+                         "Random latent keyframes of the loop (the model's own z first).")
 flags.DEFINE_string("out", "out/render.png", "A .png file, a .gif/.mp4 animation, or a folder.")
-flags.DEFINE_integer("bits", 8, "Bits per channel of the PNG: 8 or 16.")
-flags.DEFINE_integer("supersample", 1, "Samples per pixel per side (2 = 4x anti-aliasing).")
 flags.DEFINE_integer("tile", None, "Tile size in pixels (the model's default if unset); "
                      "memory grows with its square.")
-flags.DEFINE_integer("frames", 0, "Render an animation of this many frames along a latent loop "
-                     "(48 when --out names a .gif or .mp4).")
-flags.DEFINE_integer("keyframes", 4, "Random latent keyframes of the loop (the model's own z first).")
-flags.DEFINE_integer("fps", 24, "Frames per second of the animation.")
-flags.DEFINE_integer("seed", 0, "Seed of the random keyframes.")
 
-cli.positive("width", 32768)
-cli.positive("height", 32768)
 cli.positive("tile", 8192)
-cli.positive("supersample", 8)
-cli.positive("keyframes")
-cli.positive("fps", 120)
-cli.at_least("frames", 0)
-cli.one_of("bits", (8, 16))
 flags.register_validator("model", lambda v: v is None or v.strip() != "", "must not be empty")
 flags.register_multi_flags_validator(["model", "recipe"], lambda f: bool(f["model"]) != bool(f["recipe"]),
                                      message="give exactly one of --model (a SavedModel folder or .keras "
                                      "file) and --recipe (a .json written by tfart-art)")
-cli.seed()
 
 
 def read_recipe():
