@@ -218,12 +218,17 @@ def define_picture_flags(size, seed_help, keyframes_help):
 
 
 # --- the flags of every optimization job -------------------------------------------------------------
-def define_optimization_flags(out, steps=None, lr=None, layers_of="vgg19"):
-    """Define the flags every optimization job shares; their defaults come from optimize.Settings."""
+def define_optimization_flags(out, steps=None, lr=None, layers_of="vgg19", recipe=None):
+    """Define the flags every optimization job shares; their defaults come from optimize.Settings,
+    or, when `recipe` names where they come from, --steps and --lr default to None (that recipe's)."""
     from tfart.optimize import OPTIMIZERS, SCHEDULES, Settings
     default = Settings()
-    flags.DEFINE_integer("steps", default.steps if steps is None else steps, "Optimization steps.")
-    flags.DEFINE_float("lr", default.lr if lr is None else lr, "Learning rate.")
+    if recipe:
+        flags.DEFINE_integer("steps", None, f"Optimization steps (default: {recipe}).")
+        flags.DEFINE_float("lr", None, f"Learning rate (default: {recipe}).")
+    else:
+        flags.DEFINE_integer("steps", default.steps if steps is None else steps, "Optimization steps.")
+        flags.DEFINE_float("lr", default.lr if lr is None else lr, "Learning rate.")
     flags.DEFINE_enum("optimizer", default.optimizer, OPTIMIZERS, "adam, or lbfgs (needs .[lbfgs]).")
     flags.DEFINE_enum("schedule", default.schedule, SCHEDULES, "Learning-rate schedule.")
     flags.DEFINE_float("clip_norm", default.clip_norm, "Clip the global gradient norm (0: off).")
@@ -258,10 +263,12 @@ def define_optimization_flags(out, steps=None, lr=None, layers_of="vgg19"):
         message="--optimizer lbfgs: needs a deterministic objective; use --transforms none")
 
 
-def settings(train="weights"):
-    """optimize.Settings from the shared flags."""
+def settings(train="weights", steps=None, lr=None):
+    """optimize.Settings from the shared flags (`steps` and `lr` where the flags were left unset)."""
     from tfart.optimize import Settings
-    return Settings(steps=FLAGS.steps, lr=FLAGS.lr, optimizer=FLAGS.optimizer, schedule=FLAGS.schedule,
+    steps = FLAGS.steps if FLAGS.steps is not None else steps
+    lr = FLAGS.lr if FLAGS.lr is not None else lr
+    return Settings(steps=steps, lr=lr, optimizer=FLAGS.optimizer, schedule=FLAGS.schedule,
                     train=train, clip_norm=FLAGS.clip_norm, normalize_gradients=FLAGS.normalize_gradients,
                     jit_compile=FLAGS.jit_compile)
 

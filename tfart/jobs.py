@@ -112,12 +112,13 @@ class JobResult:
 
 
 def run(generator, objective, backbone=None, *, height, width, settings=None, outputs=None,
-        transform=None, init=None):
+        transform=None, init=None, watch=()):
     """Optimize `generator` against `objective` and write `outputs`: a JobResult.
 
     generator: a tfart generator; objective: a tfart.objectives.Objective over `backbone`'s
     features (backbone None for pixel-only objectives); height, width: the optimized canvas;
-    transform: random transforms applied before the backbone (tfart.transforms).
+    transform: random transforms applied before the backbone (tfart.transforms); watch: more
+    monitors.Monitor objects for the main stage (e.g. monitors.History()).
     """
     settings = settings or optimize.Settings()
     outputs = outputs or Outputs()
@@ -149,6 +150,7 @@ def run(generator, objective, backbone=None, *, height, width, settings=None, ou
         watchers.append(monitors.TensorBoard(outputs.logdir))
     if outputs.timelapse:
         watchers.append(monitors.Timelapse(outputs.timelapse, outputs.timelapse_every))
+    watchers.extend(watch)
 
     result = optimize.optimize(generator, objective, backbone, height, width, settings, transform,
                                watchers, start_step=start, optimizer=optimizer)

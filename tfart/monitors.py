@@ -4,6 +4,7 @@ A monitor has on_start(run), on_step(run, loss, terms) and on_end(run, result); 
 optimize.Run (generator, size, optimizer, step). Monitors own their I/O, the loop owns none.
 """
 import os
+import time
 
 import numpy as np
 import tensorflow as tf
@@ -134,13 +135,15 @@ class Checkpointer(Monitor):
 
 
 class History(Monitor):
-    """Keeps every step's terms in memory (for tests, benchmarks and plots)."""
+    """Keeps every step's terms, and the time.perf_counter() it ended at, in memory (for tests,
+    benchmarks and plots)."""
 
     def __init__(self):
-        self.terms = []
+        self.terms, self.times = [], []
 
     def on_step(self, run, loss, terms):
         self.terms.append(dict(terms, loss=loss))
+        self.times.append(time.perf_counter())
 
     def column(self, name):
         return np.array([t[name] for t in self.terms])

@@ -14,17 +14,19 @@ continues. (scripts/style_transfer.py is the same command.)
 from absl import flags
 
 from tfart import cli
+from tfart.style_transfer import CONTENT_LAYERS, STYLE_LAYERS
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("content", None, "Content image path, skimage:NAME, or noise:G (grain-G noise).")
 flags.DEFINE_list("style", None, "One or more style images (comma-separated paths or skimage:NAME).")
 flags.DEFINE_list("style_blend", None, "Weights of the style images (equal by default).")
-flags.DEFINE_list("content_layers", ["block4_conv2"], "Backbone layers of the content loss.")
-flags.DEFINE_list("style_layers", ["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1",
-                                   "block5_conv1"], "Backbone layers of the style loss.")
-flags.DEFINE_float("content_weight", 1.0, "Weight of the content loss.")
-flags.DEFINE_float("style_weight", 1e6, "Weight of the style loss (Gram matrices normalised by c*h*w).")
-flags.DEFINE_float("tv_weight", 0.0, "Weight of the total-variation loss (smoothness).")
+RECIPE = "the parameterization's, see tfart.style_transfer.RECIPES"
+flags.DEFINE_list("content_layers", list(CONTENT_LAYERS), "Backbone layers of the content loss.")
+flags.DEFINE_list("style_layers", list(STYLE_LAYERS), "Backbone layers of the style loss.")
+flags.DEFINE_float("content_weight", None, f"Weight of the content loss (default: {RECIPE}).")
+flags.DEFINE_float("style_weight", None, "Weight of the style loss, Gram matrices normalised by c*h*w "
+                   f"(default: {RECIPE}).")
+flags.DEFINE_float("tv_weight", None, f"Weight of the total-variation loss, smoothness (default: {RECIPE}).")
 flags.DEFINE_enum("parameterization", "pixel", ["pixel", "fft", "cppn", "fourier_cppn"],
                   "What is optimized: pixels, an FFT spectrum, a CPPN or a Fourier-CPPN.")
 flags.DEFINE_enum("train", "weights", ["weights", "latent", "both"],
@@ -32,12 +34,14 @@ flags.DEFINE_enum("train", "weights", ["weights", "latent", "both"],
 flags.DEFINE_enum("init", "content", ["content", "noise"],
                   "Start from the content image (fitted first, for CPPNs), or from noise "
                   "(uniform noise for pixel/fft, the generator's own random picture for CPPNs).")
-flags.DEFINE_integer("fit_steps", 200, "Steps that fit a CPPN to the content image when --init content.")
+flags.DEFINE_integer("fit_steps", None, f"Steps that fit a CPPN to the content image when --init content "
+                     f"(default: {RECIPE}).")
+flags.DEFINE_float("fit_lr", None, f"Learning rate of that fit (default: {RECIPE}).")
 flags.DEFINE_bool("preserve_colour", False, "Keep the content's colours: only luminance is transferred.")
 flags.DEFINE_integer("size", 256, "Longer side of the optimized image in pixels.")
 flags.DEFINE_integer("latent_dim", 8, "Latent size of a CPPN parameterization.")
 flags.DEFINE_integer("grid", 10, "Frequency grid (G x G) of the Fourier-CPPN parameterization.")
-cli.define_optimization_flags(out="out/style.png", lr=0.02)
+cli.define_optimization_flags(out="out/style.png", recipe=RECIPE)
 
 cli.not_empty("style", "one or more style images")
 cli.not_empty("style_layers", "at least one layer")
@@ -47,6 +51,7 @@ for _name in ("content_weight", "style_weight", "tv_weight"):
 flags.register_validator("style_blend", lambda v: v is None or all(cli.is_weight(b) for b in v),
                          message="must be non-negative numbers, one per style image")
 cli.at_least("fit_steps", 0)
+cli.greater_than("fit_lr", 0.0)
 cli.positive("size", 4096)
 cli.at_least("latent_dim", 0)
 cli.positive("grid", 64)
@@ -72,11 +77,14 @@ def main(argv):
 
     import keras
 
-    from tfart import generators, imaging, jobs, objectives
+    from tfart import imaging, jobs, style_transfer
     from tfart.errors import UsageError
 
     keras.utils.set_random_seed(FLAGS.seed)
-    settings, outputs = cli.settings(FLAGS.train), cli.outputs("style")
+    recipe = style_transfer.RECIPES[FLAGS.parameterization].replace(
+        steps=FLAGS.steps, lr=FLAGS.lr, style_weight=FLAGS.style_weight, content_weight=FLAGS.content_weight,
+        tv_weight=FLAGS.tv_weight, fit_steps=FLAGS.fit_steps, fit_lr=FLAGS.fit_lr)
+    settings, outputs = cli.settings(FLAGS.train, recipe.steps, recipe.lr), cli.outputs("style")
     outputs.about = {"style": FLAGS.style, "content": FLAGS.content, "seed": FLAGS.seed}
     outputs.check()
     content, content_is_noise = load_content()
@@ -86,22 +94,17 @@ def main(argv):
         outputs.postprocess = functools.partial(imaging.preserve_colour, content=content[0])
     styles = [imaging.load_image(path, FLAGS.size, "--style") for path in FLAGS.style]
     height, width = content.shape[1:3]
-    generator = generators.make(FLAGS.parameterization, height, width, seed=FLAGS.seed,
-                                latent_dim=FLAGS.latent_dim, grid=FLAGS.grid)
+    generator = style_transfer.generator(FLAGS.parameterization, height, width, seed=FLAGS.seed,
+                                         latent_dim=FLAGS.latent_dim, grid=FLAGS.grid)
     outputs.check(generator, height, width)
 
-    layers = FLAGS.style_layers + (FLAGS.content_layers if FLAGS.content_weight else [])
-    backbone = cli.backbone(layers)
+    backbone = cli.backbone(style_transfer.layers(FLAGS.style_layers, FLAGS.content_layers, recipe.content_weight))
     backbone.check_size(height, width)
     blend = [float(b) for b in FLAGS.style_blend] if FLAGS.style_blend else None
-    objective = FLAGS.style_weight * objectives.style(backbone, styles, FLAGS.style_layers, blend)
-    if FLAGS.content_weight:
-        objective += FLAGS.content_weight * objectives.content(backbone, content, FLAGS.content_layers)
-    if FLAGS.tv_weight:
-        objective += FLAGS.tv_weight * objectives.total_variation()
-
+    objective = style_transfer.objective(backbone, content, styles, recipe, FLAGS.style_layers,
+                                         FLAGS.content_layers, blend)
     start = content if FLAGS.init == "content" else imaging.noise_image(height, width, 1, FLAGS.seed)
-    init = jobs.Init(start, fit_steps=FLAGS.fit_steps if FLAGS.init == "content" else 0)
+    init = jobs.Init(start, fit_steps=recipe.fit_steps if FLAGS.init == "content" else 0, fit_lr=recipe.fit_lr)
     result = jobs.run(generator, objective, backbone, height=height, width=width, settings=settings,
                       outputs=outputs, transform=cli.transform(height, width), init=init)
     cli.finish(result)

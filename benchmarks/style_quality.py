@@ -1,0 +1,113 @@
+"""How well each parameterization style-transfers at its defaults, measured with trained features.
+
+    pip install -e ".[bench]"
+    python benchmarks/style_quality.py [--size 128] [--content skimage:chelsea] [--style skimage:coffee]
+
+Each parameterization (pixel, fft, cppn, fourier_cppn) runs the style transfer of
+tfart.style_transfer.RECIPES on the same photo pair and seed, with the trained VGG16 of
+`--weights hed`. Then the result is measured with the same network:
+- style: the Gram distance to the style image (mean over the style layers), divided by the
+  unstyled content photo's. 1 is no style at all, and lower is more style.
+- content: the feature distance to the content photo at block4_conv2, divided by uniform
+  noise's. 0 is the photo itself, and 1 is no content at all.
+- seconds: wall time of the whole job, the CPPNs' content fit included.
+- to pixel's style: when the run first reached pixel's final style distance. That is the
+  Gram distance measured on each step's input image, in seconds from the start of the job.
+All runs happen side by side in one process. Compare times within one run only.
+Writes a sheet to --sheet: content, style, then the results in the table's order.
+"""
+import argparse
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from tfart import imaging, jobs, monitors, objectives, optimize, style_transfer  # noqa: E402
+from tfart.backbones import Backbone  # noqa: E402
+
+PARAMETERIZATIONS = ("pixel", "fft", "cppn", "fourier_cppn")
+
+
+def distances(backbone, content, style):
+    """(style distance, content distance) functions of an image, as in the module docstring."""
+    style_grams = {layer: objectives.gram(f) for layer, f in backbone(style).items()}
+    content_features = backbone(content)[style_transfer.CONTENT_LAYERS[0]]
+
+    def style_distance(image):
+        features = backbone(image)
+        return float(np.mean([tf.reduce_mean(tf.square(objectives.gram(features[layer]) - style_grams[layer]))
+                              for layer in style_transfer.STYLE_LAYERS]))
+
+    def content_distance(image):
+        features = backbone(image)[style_transfer.CONTENT_LAYERS[0]]
+        return float(tf.reduce_mean(tf.square(features - content_features)))
+    return style_distance, content_distance
+
+
+def transfer(parameterization, backbone, content, style, seed, steps=None):
+    """Run one style transfer at the recipe's defaults: (image, History, seconds, step-0 time)."""
+    keras.utils.set_random_seed(seed)
+    recipe = style_transfer.RECIPES[parameterization].replace(steps=steps)
+    height, width = content.shape[1:3]
+    generator = style_transfer.generator(parameterization, height, width, seed=seed)
+    objective = style_transfer.objective(backbone, content, [style], recipe)
+    history = monitors.History()
+    start = time.perf_counter()
+    jobs.run(generator, objective, backbone, height=height, width=width,
+             settings=optimize.Settings(steps=recipe.steps, lr=recipe.lr),
+             outputs=jobs.Outputs(progress=False, checkpoint_every=0),
+             init=jobs.Init(content, recipe.fit_steps, recipe.fit_lr), watch=[history])
+    seconds = time.perf_counter() - start
+    return generator.image(height, width), history, seconds, start, recipe
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--weights", default="hed", help="hed (trained, offline), imagenet or a VGG16 file")
+    parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--steps", type=int, default=None, help="override every recipe's steps")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--content", default="skimage:chelsea")
+    parser.add_argument("--style", default="skimage:coffee")
+    parser.add_argument("--only", default=",".join(PARAMETERIZATIONS))
+    parser.add_argument("--sheet", default="out/benchmarks/style_quality.png")
+    args = parser.parse_args()
+    content = imaging.load_image(args.content, args.size, "--content")
+    style = imaging.load_image(args.style, args.size, "--style")
+    backbone = Backbone("vgg16", style_transfer.layers(), args.weights)
+    style_distance, content_distance = distances(backbone, content, style)
+    height, width = content.shape[1:3]
+    noise = imaging.noise_image(height, width, 1, args.seed)
+    unstyled, noise_content = style_distance(content), content_distance(noise)
+
+    print(f"content {args.content}, style {args.style}, {width}x{height}, VGG16 --weights {args.weights}, "
+          f"seed {args.seed}")
+    print(f"unstyled photo: style distance {unstyled:.4g}; uniform noise: content distance {noise_content:.4g}")
+    print(f"{'parameterization':<17}{'lr':>7}{'steps':>6}{'fit':>5}{'style w':>8}"
+          f"{'style':>8}{'content':>9}{'seconds':>9}{'to pixel style':>16}")
+    results, pixel_final = [], None
+    for name in args.only.split(","):
+        image, history, seconds, start, recipe = transfer(name, backbone, content, style, args.seed, args.steps)
+        style_ratio = style_distance(image) / unstyled
+        content_ratio = content_distance(image) / noise_content
+        per_step = history.column("style") / recipe.style_weight
+        if pixel_final is None:
+            pixel_final = float(per_step[-1])  # the first row (pixel by default) sets the bar
+        reached = np.nonzero(per_step <= pixel_final)[0]
+        when = f"{history.times[reached[0]] - start:.1f} s" if len(reached) else "never"
+        print(f"{name:<17}{recipe.lr:>7g}{recipe.steps:>6}{recipe.fit_steps:>5}{recipe.style_weight:>8g}"
+              f"{style_ratio:>8.4f}{content_ratio:>9.4f}{seconds:>9.1f}{when:>16}", flush=True)
+        results.append(image[0])
+    print("style: Gram distance / the unstyled photo's (want <= 0.3); content: feature distance / "
+          "noise's (want <= 0.4)")
+    os.makedirs(os.path.dirname(args.sheet) or ".", exist_ok=True)
+    imaging.save_png(args.sheet, imaging.contact_sheet([content[0], style[0], *results], columns=2 + len(results)))
+    print(f"wrote {args.sheet}: content, style, {', '.join(args.only.split(','))}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""Neural style transfer (Gatys et al. 2016) on any parameterization: its parts and its defaults.
+
+    backbone = tfart.Backbone("vgg16", style_transfer.layers(), weights="hed")
+    recipe = style_transfer.RECIPES["cppn"]
+    generator = style_transfer.generator("cppn", 256, 256, seed=0)
+    objective = style_transfer.objective(backbone, content, [style], recipe)
+    tfart.run(generator, objective, backbone, height=256, width=256,
+              settings=tfart.Settings(steps=recipe.steps, lr=recipe.lr),
+              init=tfart.Init(content, recipe.fit_steps, recipe.fit_lr))
+
+RECIPES are each parameterization's defaults. They were found by sweeps with trained VGG16
+features (`--weights hed`, docs/benchmarks.md) and are judged by eye and by
+benchmarks/style_quality.py.
+"""
+import dataclasses
+
+from tfart import generators, objectives
+
+STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
+CONTENT_LAYERS = ("block4_conv2",)
+
+# A CPPN whose coordinates enter as Gaussian Fourier features (Tancik et al. 2020): 128 random
+# frequencies with sigma 6 per plane unit into 4 tanh layers of 64. It stays resolution-free, but
+# unlike the smooth CPPN it can hold a photograph. 300 Adam steps at lr 0.001 fit skimage:chelsea
+# at 128 px to 33.5 dB, with the whiskers. The smooth CPPN (generators.SMOOTH_START) reaches
+# 23 dB and shows a beige blur with no cat in it.
+FOURIER_FEATURES = {"encoder": "fourier", "sigma": 6.0, "features": 128, "activation": "tanh",
+                    "init_scale": 1.0, "hidden": 64, "depth": 4}
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """The defaults of one parameterization's style transfer.
+
+    lr, steps: the Adam run. style_weight, content_weight, tv_weight: the loss balance (Gram
+    matrices normalised by c*h*w, mean squared content error). fit_steps, fit_lr: steps that fit a
+    CPPN to the content image before the style stage (with --init content). generator: keyword
+    arguments of generators.make.
+    """
+    lr: float
+    steps: int = 300
+    style_weight: float = 10.0
+    content_weight: float = 1.0
+    tv_weight: float = 0.0
+    fit_steps: int = 0
+    fit_lr: float = 0.001
+    generator: dict = dataclasses.field(default_factory=dict)
+
+    def replace(self, **changes):
+        """A copy with the given fields changed; None values are ignored (flags left unset)."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+RECIPES = {
+    "pixel": Recipe(lr=0.02),
+    "fft": Recipe(lr=0.02),
+    "cppn": Recipe(lr=0.001, fit_steps=300, generator=FOURIER_FEATURES),
+    "fourier_cppn": Recipe(lr=0.001, fit_steps=300, generator=FOURIER_FEATURES),
+}
+
+
+def layers(style_layers=STYLE_LAYERS, content_layers=CONTENT_LAYERS, content_weight=1.0):
+    """The backbone layers a style transfer reads (the content layers only when they count)."""
+    return list(style_layers) + (list(content_layers) if content_weight else [])
+
+
+def generator(parameterization, height, width, seed=0, **overrides):
+    """The parameterization's generator as its recipe builds it (keyword arguments override)."""
+    kwargs = {**RECIPES[parameterization].generator, **overrides} if parameterization in RECIPES else overrides
+    return generators.make(parameterization, height, width, seed=seed, **kwargs)
+
+
+def objective(backbone, content, styles, recipe, style_layers=STYLE_LAYERS,
+              content_layers=CONTENT_LAYERS, blend=None):
+    """style_weight * style + content_weight * content (+ tv_weight * total variation)."""
+    loss = recipe.style_weight * objectives.style(backbone, styles, list(style_layers), blend)
+    if recipe.content_weight:
+        loss += recipe.content_weight * objectives.content(backbone, content, list(content_layers))
+    if recipe.tv_weight:
+        loss += recipe.tv_weight * objectives.total_variation()
+    return loss
