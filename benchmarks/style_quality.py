@@ -13,8 +13,12 @@ tfart.style_transfer.RECIPES on the same photo pair and seed, with the trained V
 - seconds: wall time of the whole job, the CPPNs' content fit included.
 - to pixel's style: when the run first reached pixel's final style distance. That is the
   Gram distance measured on each step's input image, in seconds from the start of the job.
+- grid peaks: spectral power at the harmonics of a 10-pixel period over that of their
+  neighbours (benchmarks/fit.py). It is about 1 for a photograph and well above 1 for the
+  Fourier-CPPN's old dot lattice.
 All runs happen side by side in one process. Compare times within one run only.
-Writes a sheet to --sheet: content, style, then the results in the table's order.
+--before also runs the defaults before the recipes (BEFORE). Writes a sheet to --sheet:
+content, style, then the results in the table's order.
 """
 import argparse
 import os
@@ -26,10 +30,14 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from tfart import imaging, jobs, monitors, objectives, optimize, style_transfer  # noqa: E402
+from fit import grid_peakiness  # noqa: E402  (benchmarks/fit.py)
+from tfart import generators, imaging, jobs, monitors, objectives, optimize, style_transfer  # noqa: E402
 from tfart.backbones import Backbone  # noqa: E402
 
 PARAMETERIZATIONS = ("pixel", "fft", "cppn", "fourier_cppn")
+# The defaults before the recipes (tfart 0.1 until this benchmark): the classic 1e6:1 balance,
+# Adam at 0.02, and the smooth x, y, r CPPN (generators.SMOOTH_START) fitted for 200 steps at 0.01.
+BEFORE = style_transfer.Recipe(lr=0.02, style_weight=1e6, content_weight=1.0, fit_steps=200, fit_lr=0.01)
 
 
 def distances(backbone, content, style):
@@ -48,12 +56,19 @@ def distances(backbone, content, style):
     return style_distance, content_distance
 
 
-def transfer(parameterization, backbone, content, style, seed, steps=None):
-    """Run one style transfer at the recipe's defaults: (image, History, seconds, step-0 time)."""
+def peaks(image):
+    """grid_peakiness of the image's top-left corner, cut to a multiple of 10 pixels."""
+    height, width = (d - d % 10 for d in image.shape[1:3])
+    return grid_peakiness(np.asarray(image)[0, :height, :width])
+
+
+def transfer(parameterization, backbone, content, style, seed, steps=None, before=False):
+    """Run one style transfer at the recipe's defaults (or the old ones):
+    (image, History, seconds, start time, recipe)."""
     keras.utils.set_random_seed(seed)
-    recipe = style_transfer.RECIPES[parameterization].replace(steps=steps)
+    recipe = (BEFORE if before else style_transfer.RECIPES[parameterization]).replace(steps=steps)
     height, width = content.shape[1:3]
-    generator = style_transfer.generator(parameterization, height, width, seed=seed)
+    generator = generators.make(parameterization, height, width, seed=seed, **recipe.generator)
     objective = style_transfer.objective(backbone, content, [style], recipe)
     history = monitors.History()
     start = time.perf_counter()
@@ -74,6 +89,7 @@ def main():
     parser.add_argument("--content", default="skimage:chelsea")
     parser.add_argument("--style", default="skimage:coffee")
     parser.add_argument("--only", default=",".join(PARAMETERIZATIONS))
+    parser.add_argument("--before", action="store_true", help="also run the defaults before the recipes")
     parser.add_argument("--sheet", default="out/benchmarks/style_quality.png")
     args = parser.parse_args()
     content = imaging.load_image(args.content, args.size, "--content")
@@ -86,27 +102,34 @@ def main():
 
     print(f"content {args.content}, style {args.style}, {width}x{height}, VGG16 --weights {args.weights}, "
           f"seed {args.seed}")
-    print(f"unstyled photo: style distance {unstyled:.4g}; uniform noise: content distance {noise_content:.4g}")
-    print(f"{'parameterization':<17}{'lr':>7}{'steps':>6}{'fit':>5}{'style w':>8}"
-          f"{'style':>8}{'content':>9}{'seconds':>9}{'to pixel style':>16}")
+    print(f"unstyled photo: style distance {unstyled:.4g}, grid peaks {peaks(content):.2f}; "
+          f"uniform noise: content distance {noise_content:.4g}")
+    print(f"{'parameterization':<22}{'lr':>7}{'steps':>6}{'fit':>5}{'style w':>8}"
+          f"{'style':>8}{'content':>9}{'seconds':>9}{'to pixel style':>16}{'grid peaks':>12}")
     results, pixel_final = [], None
-    for name in args.only.split(","):
-        image, history, seconds, start, recipe = transfer(name, backbone, content, style, args.seed, args.steps)
+    runs = [(name, False) for name in args.only.split(",")]
+    runs += [(name, True) for name in args.only.split(",")] if args.before else []
+    for name, before in runs:
+        image, history, seconds, start, recipe = transfer(name, backbone, content, style, args.seed,
+                                                          args.steps, before)
         style_ratio = style_distance(image) / unstyled
         content_ratio = content_distance(image) / noise_content
         per_step = history.column("style") / recipe.style_weight
         if pixel_final is None:
-            pixel_final = float(per_step[-1])  # the first row (pixel by default) sets the bar
+            pixel_final = float(per_step[-1])  # the first row (pixel at its recipe) sets the bar
         reached = np.nonzero(per_step <= pixel_final)[0]
         when = f"{history.times[reached[0]] - start:.1f} s" if len(reached) else "never"
-        print(f"{name:<17}{recipe.lr:>7g}{recipe.steps:>6}{recipe.fit_steps:>5}{recipe.style_weight:>8g}"
-              f"{style_ratio:>8.4f}{content_ratio:>9.4f}{seconds:>9.1f}{when:>16}", flush=True)
+        label = f"{name} (before)" if before else name
+        fit = recipe.fit_steps if name in ("cppn", "fourier_cppn") else "-"
+        print(f"{label:<22}{recipe.lr:>7g}{recipe.steps:>6}{fit:>5}{recipe.style_weight:>8g}"
+              f"{style_ratio:>8.4f}{content_ratio:>9.4f}{seconds:>9.1f}{when:>16}{peaks(image):>12.2f}", flush=True)
         results.append(image[0])
     print("style: Gram distance / the unstyled photo's (want <= 0.3); content: feature distance / "
           "noise's (want <= 0.4)")
     os.makedirs(os.path.dirname(args.sheet) or ".", exist_ok=True)
-    imaging.save_png(args.sheet, imaging.contact_sheet([content[0], style[0], *results], columns=2 + len(results)))
-    print(f"wrote {args.sheet}: content, style, {', '.join(args.only.split(','))}")
+    imaging.save_png(args.sheet, imaging.contact_sheet([content[0], style[0], *results],
+                                                     columns=2 + len(args.only.split(",")))))
+    print(f"wrote {args.sheet}: content, style, then the rows above in order")
 
 
 if __name__ == "__main__":

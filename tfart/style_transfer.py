@@ -52,10 +52,10 @@ class Recipe:
 
 
 RECIPES = {
-    "pixel": Recipe(lr=0.02),
-    "fft": Recipe(lr=0.02),
-    "cppn": Recipe(lr=0.001, fit_steps=300, generator=FOURIER_FEATURES),
-    "fourier_cppn": Recipe(lr=0.001, fit_steps=300, generator=FOURIER_FEATURES),
+    "pixel": Recipe(lr=0.1),
+    "fft": Recipe(lr=0.1),
+    "cppn": Recipe(lr=0.003, fit_steps=300, generator=FOURIER_FEATURES),
+    "fourier_cppn": Recipe(lr=0.003, fit_steps=300, generator=FOURIER_FEATURES),
 }
 
 
