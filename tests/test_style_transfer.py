@@ -95,9 +95,12 @@ def test_bad_inputs(run_script, photo, tmp_path):
             ("--clip_norm", "nan", "error: --clip_norm: must be a finite number"),
             ("--export", str(blocker), "error: --export: "),
             ("--logdir", str(blocker / "logs"), "error: --logdir: cannot write"),
-            ("--upscale", "4", "error: --upscale: pixel and fft are fixed-size images")]:
+            ("--upscale", "4", "error: --upscale: pixel and fft are fixed-size images"),
+            ("--fit_lr", "0", "error: --fit_lr: must be a finite number > 0"),
+            ("--backbone", "vgg19 --weights hed", "error: --weights hed: is a VGG16; use --backbone vgg16")]:
+        first, *more = value.split(" ")
         assert message in _error(run_script("style_transfer", "--content", photo, "--style", photo,
-                                            *base, f"{flag}={value}")), flag
+                                            *base, f"{flag}={first}", *more)), flag
     assert not out.exists()
 
 

@@ -1,12 +1,14 @@
 """Neural style transfer (Gatys et al.) on any image parameterization: pixels, FFT, CPPN, Fourier-CPPN.
 
-    tfart-style --content skimage:chelsea --style skimage:coffee --out out/cat.png
+    tfart-style --content skimage:chelsea --style skimage:coffee --weights hed --out out/cat.png
     tfart-style --content skimage:chelsea --style skimage:coffee,skimage:astronaut --style_blend 0.7,0.3 \\
-        --parameterization cppn --train both --out out/cat.gif --export out/cat_model
-    tfart-style --content noise:8 --content_weight 0 --style skimage:coffee
+        --weights hed --parameterization cppn --train both --out out/cat.gif --export out/cat_model
+    tfart-style --content noise:8 --content_weight 0 --style skimage:coffee --weights hed
 
-The loss is back-propagated into the generator's weights (--train weights), its latent code
-(--train latent) or both. A CPPN or Fourier-CPPN result renders again at any size (--upscale,
+Each parameterization has its own defaults (tfart.style_transfer.RECIPES): flags left unset take
+them. --weights hed gives trained VGG16 features offline (pip install -e ".[hed]"). The loss is
+back-propagated into the generator's weights (--train weights), its latent code (--train latent)
+or both. A CPPN or Fourier-CPPN result renders again at any size (--upscale,
 or --export and tfart-render). --out x.png writes x.png; --out x.gif writes that time-lapse and
 x.png beside it; --out FOLDER writes FOLDER/style.png. Checkpoints go to OUT_ckpt/; --resume
 continues. (scripts/style_transfer.py is the same command.)
