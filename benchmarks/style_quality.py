@@ -33,6 +33,7 @@ import tensorflow as tf  # noqa: E402
 from fit import grid_peakiness  # noqa: E402  (benchmarks/fit.py)
 from tfart import generators, imaging, jobs, monitors, objectives, optimize, style_transfer  # noqa: E402
 from tfart.backbones import Backbone  # noqa: E402
+from tfart.errors import UserError  # noqa: E402
 
 PARAMETERIZATIONS = ("pixel", "fft", "cppn", "fourier_cppn")
 # The defaults before the recipes (tfart 0.1 until this benchmark): the classic 1e6:1 balance,
@@ -128,9 +129,13 @@ def main():
           "noise's (want <= 0.4)")
     os.makedirs(os.path.dirname(args.sheet) or ".", exist_ok=True)
     columns = 2 + len(args.only.split(","))
-    imaging.save_png(args.sheet, imaging.contact_sheet([content[0], style[0], *results], columns=columns))
+    style_as_content = imaging.resize(style[0], height, width)  # the sheet's cells are one size
+    imaging.save_png(args.sheet, imaging.contact_sheet([content[0], style_as_content, *results], columns=columns))
     print(f"wrote {args.sheet}: content, style, then the rows above in order")
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except UserError as e:
+        raise SystemExit(f"error: {e}")
