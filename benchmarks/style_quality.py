@@ -28,7 +28,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
 from fit import grid_peakiness  # noqa: E402  (benchmarks/fit.py)
 from tfart import generators, imaging, jobs, monitors, objectives, optimize, style_transfer  # noqa: E402
@@ -42,19 +41,14 @@ BEFORE = style_transfer.Recipe(lr=0.02, style_weight=1e6, content_weight=1.0, fi
 
 
 def distances(backbone, content, style):
-    """(style distance, content distance) functions of an image, as in the module docstring."""
-    style_grams = {layer: objectives.gram(f) for layer, f in backbone(style).items()}
-    content_features = backbone(content)[style_transfer.CONTENT_LAYERS[0]]
+    """(style distance, content distance) functions of an image: the style transfer's own
+    unweighted loss terms (so that they compare with the per-step style term of a run)."""
+    style_term = objectives.style(backbone, [style], list(style_transfer.STYLE_LAYERS))
+    content_term = objectives.content(backbone, content, list(style_transfer.CONTENT_LAYERS))
 
-    def style_distance(image):
-        features = backbone(image)
-        return float(np.mean([tf.reduce_mean(tf.square(objectives.gram(features[layer]) - style_grams[layer]))
-                              for layer in style_transfer.STYLE_LAYERS]))
-
-    def content_distance(image):
-        features = backbone(image)[style_transfer.CONTENT_LAYERS[0]]
-        return float(tf.reduce_mean(tf.square(features - content_features)))
-    return style_distance, content_distance
+    def measure(term):
+        return lambda image: float(term(objectives.Context(image, backbone(image))))
+    return measure(style_term), measure(content_term)
 
 
 def peaks(image):

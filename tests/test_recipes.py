@@ -1,6 +1,5 @@
 """tfart.style_transfer: the recipes and what they promise, without a trained network."""
 import numpy as np
-import pytest
 
 from tfart import backbones, generators, imaging, jobs, monitors, objectives, optimize, style_transfer
 
