@@ -40,6 +40,9 @@ ARCHITECTURES = {
     "vgg19": (keras.applications.VGG19, _caffe, 32),
     "inception_v3": (keras.applications.InceptionV3, _tf_style, 75),
 }
+# The input side of each network with its classification top (which fixes the input size).
+TOP_SIZE = {"vgg16": 224, "vgg19": 224, "inception_v3": 299}
+LOGITS = "logits"  # the features key of the classification top's logits (objectives.LOGITS)
 
 
 def _cause(error):
@@ -53,9 +56,15 @@ def _cause(error):
     return text[:200]
 
 
-def _build(name, weights, flag):
-    """The convolutional part of a keras.applications network with the requested weights."""
-    make = ARCHITECTURES[name][0]
+def _build(name, weights, flag, top=False):
+    """A keras.applications network with the requested weights: its convolutional part, or with
+    `top` the whole classifier (logits, no softmax) at its fixed input size."""
+    base = ARCHITECTURES[name][0]
+    if top:
+        def make(include_top, weights, input_shape):
+            return base(include_top=True, weights=weights, classifier_activation=None)
+    else:
+        make = base
     if weights in (None, "none", "None", ""):
         return make(include_top=False, weights=None, input_shape=(None, None, 3))
     if weights == "imagenet":
@@ -66,28 +75,42 @@ def _build(name, weights, flag):
                             f"({_cause(e)}); download them elsewhere and pass the file with "
                             f"{flag} PATH, or use {flag} none for random weights") from None
     if weights == "hed":
+        if top:
+            raise UserError(f"{flag} hed: is a VGG16 without its classification top, so class "
+                            "objectives cannot use it; use --weights imagenet, a whole-model weights "
+                            "file, or none")
         if name != "vgg16":
             raise UserError(f"{flag} hed: is a VGG16; use --backbone vgg16 (got {name})")
-        return _load(make, hed.weights_file(flag), name, flag)
+        return _load(make, hed.weights_file(flag), name, flag, top)
     if not os.path.isfile(weights):
         raise UserError(f"{flag}: no such weights file {weights!r}")
-    return _load(make, weights, name, flag)
+    return _load(make, weights, name, flag, top)
 
 
-def _load(make, weights, name, flag):
+def _load(make, weights, name, flag, top=False):
     model = make(include_top=False, weights=None, input_shape=(None, None, 3))
     try:
         model.load_weights(weights, skip_mismatch=False)
     except Exception as e:
-        raise UserError(f"{flag}: {weights!r} does not fit {name} without its top "
+        raise UserError(f"{flag}: {weights!r} does not fit {name} {'with' if top else 'without'} its top "
                         f"({str(e).splitlines()[0][:160] if str(e) else type(e).__name__})") from None
     return model
+
+
+def _summary(names):
+    """Valid layer names for an error line: all of them, or for InceptionV3's 300 the named blocks."""
+    if len(names) <= 40:
+        return ", ".join(names)
+    blocks = [n for n in names if re.fullmatch(r"mixed\d+", n)]
+    return f"{', '.join(blocks)} and {len(names) - len(blocks)} more (print model.summary())"
 
 
 class Backbone:
     """A frozen CNN that returns the requested layers' activations as a dict.
 
-    name: 'vgg16', 'vgg19' or 'inception_v3'. layers: layer names, e.g. 'block4_conv2'.
+    name: 'vgg16', 'vgg19' or 'inception_v3'. layers: layer names, e.g. 'block4_conv2', and
+    'logits' for the classification top's logits [B, 1000] (the network is then the whole
+    classifier and every image is resized to its input size, 224 or 299 px, inside the call).
     Call it with [B, H, W, 3] float32 in [0, 1]; get {layer: [B, h, w, c] float32}.
     """
 
@@ -99,20 +122,28 @@ class Backbone:
         self.preprocess, self.min_size = ARCHITECTURES[name][1], ARCHITECTURES[name][2]
         if weights == "hed":
             self.preprocess = _caffe_hed
-        base = _build(name, weights, flag)
-        valid = [layer.name for layer in base.layers if layer.name != base.layers[0].name]
-        unknown = [layer for layer in self.layers if layer not in valid]
+        self.top_size = TOP_SIZE[name] if LOGITS in self.layers else None
+        base = _build(name, weights, flag, top=bool(self.top_size))
+        valid = [layer.name for layer in base.layers[1:] if layer.name != "predictions"]
+        unknown = [layer for layer in self.layers if layer not in valid + [LOGITS]]
         if unknown:
             raise UserError(f"{layers_flag}: unknown layer {', '.join(unknown)} for {name}; "
-                            f"valid layers: {', '.join(valid)}")
-        outputs = {layer: base.get_layer(layer).output for layer in self.layers}
+                            f"valid layers: {_summary(valid)}")
+        outputs = {layer: base.get_layer("predictions" if layer == LOGITS else layer).output
+                   for layer in self.layers}
         # A functional model over the chosen outputs keeps only the layers they depend on.
         self.model = keras.Model(base.input, outputs, name=f"{name}_features")
         self.model.trainable = False
 
     def __call__(self, images):
         """[B, H, W, 3] float32 in [0, 1] -> {layer: features}."""
+        if self.top_size:
+            images = tf.image.resize(images, [self.top_size, self.top_size], antialias=True)
         return self.model(self.preprocess(images), training=False)
+
+    def channels(self, layer):
+        """How many channels `layer` has (classes for 'logits')."""
+        return int(self.model.output[layer].shape[-1])
 
     def check_size(self, height, width, flag="--size"):
         if min(height, width) < self.min_size:

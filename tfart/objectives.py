@@ -4,6 +4,12 @@ Objectives add and scale like numbers, in the manner of Lucid:
 
     objective = content(backbone, photo, ["block4_conv2"]) + 1e6 * style(backbone, [painting], layers)
     objective = objective + 10 * total_variation()
+    objective = channel("block4_conv2", 12) + 0.5 * diversity("block4_conv2")
+    objective = parse("0.5*block4_conv2:12 - block4_conv2:7")   # the --objective grammar
+
+The loop minimises. An objective that excites units (channel, neuron, layer, direction, class)
+is the negative of what it excites, so "maximise channel 12" is `channel(layer, 12)` and
+`a - b` excites a and suppresses b, exactly as the grammar reads.
 
 Each objective sees a `Context` (the rendered image and the backbone's features of it) and
 returns a scalar; a sum keeps its terms apart so that monitors can log each one. Targets
@@ -17,6 +23,7 @@ draws one set of parameters per batch) and hands the references' features to the
 `Context.references`.
 """
 import dataclasses
+import re
 
 import tensorflow as tf
 
@@ -38,9 +45,14 @@ class Context:
 class Objective:
     """A named scalar function of a Context; `+`, `-` and scalar `*` build new objectives."""
 
-    def __init__(self, fn, name, layers=(), references=None):
+    def __init__(self, fn, name, layers=(), references=None, units=()):
         self.fn, self.name, self.layers = fn, name, tuple(layers)
         self.references = dict(references or {})  # {name: [1, H, W, 3] image seen like the canvas}
+        self.units = tuple(units)  # (layer, channel) pairs, checked against a backbone by check()
+
+    def text(self):
+        """The objective in the --objective grammar (parse(o.text()) is o again)."""
+        return self.name
 
     def terms(self, ctx):
         """{term name: weighted scalar}; their sum is the objective."""
@@ -72,11 +84,16 @@ class Scaled(Objective):
         weight = float(weight)
         if weight != weight:  # NaN
             raise UserError(f"objective {inner.name}: weight is NaN")
-        super().__init__(None, inner.name, inner.layers, inner.references)
+        super().__init__(None, inner.name, inner.layers, inner.references, inner.units)
         self.inner, self.weight = inner, weight
 
     def terms(self, ctx):
         return {k: self.weight * v for k, v in self.inner.terms(ctx).items()}
+
+    def text(self):
+        inner = self.inner.text()
+        inner = f"({inner})" if isinstance(self.inner, Sum) else inner
+        return inner if self.weight == 1 else f"{self.weight:g}*{inner}"
 
 
 class Sum(Objective):
@@ -86,8 +103,18 @@ class Sum(Objective):
             flat.extend(p.parts if isinstance(p, Sum) else [p])
         layers = tuple(dict.fromkeys(layer for p in flat for layer in p.layers))
         references = {k: v for p in flat for k, v in p.references.items()}
-        super().__init__(None, "+".join(p.name for p in flat), layers, references)
+        units = tuple(dict.fromkeys(u for p in flat for u in p.units))
+        super().__init__(None, "+".join(p.name for p in flat), layers, references, units)
         self.parts = flat
+
+    def text(self):
+        out = self.parts[0].text()
+        for part in self.parts[1:]:
+            if isinstance(part, Scaled) and part.weight < 0:
+                out += " - " + Scaled(part.inner, -part.weight).text()
+            else:
+                out += " + " + part.text()
+        return out
 
     def terms(self, ctx):
         out = {}
@@ -170,3 +197,117 @@ def total_variation(name="tv"):
         dx = image[:, :, 1:] - image[:, :, :-1]
         return tf.reduce_mean(tf.square(dy)) + tf.reduce_mean(tf.square(dx))
     return Objective(fn, name)
+
+
+# --- feature visualization: what excites units of a network -----------------------------------
+LOGITS = "logits"  # the features key of a backbone's classification top (Backbone(..., [LOGITS]))
+
+
+def _pick(features, batch):
+    """All batch members, or member `batch` alone (as a batch of one)."""
+    return features if batch is None else features[batch:batch + 1]
+
+
+def _unit(fn, name, layer, index=None, batch=None):
+    units = [(layer, int(index))] if index is not None else []
+    text = name if batch is None else f"{name}@{batch}"
+    return Objective(lambda ctx: -fn(_pick(ctx.features[layer], batch)), text, [layer], units=units)
+
+
+def channel(layer, index, batch=None):
+    """Excite channel `index` of `layer`: minus its mean activation (over batch member `batch`,
+    or every member). Named 'layer:index'."""
+    return _unit(lambda f: tf.reduce_mean(f[..., index]), f"{layer}:{index}", layer, index, batch)
+
+
+def neuron(layer, index, batch=None):
+    """Excite the centre unit of channel `index`: minus its activation at (h // 2, w // 2)."""
+    def fn(f):
+        shape = tf.shape(f)
+        return tf.reduce_mean(f[:, shape[1] // 2, shape[2] // 2, index])
+    return _unit(fn, f"neuron:{layer}:{index}", layer, index, batch)
+
+
+def layer(name, batch=None):
+    """DeepDream: excite a whole layer, minus the mean squared activation."""
+    return _unit(lambda f: tf.reduce_mean(tf.square(f)), f"dream:{name}", name, None, batch)
+
+
+def direction(layer, vector, batch=None, name=None):
+    """Excite a direction in channel space: minus the mean over positions of <features, vector>."""
+    vector = tf.constant(vector, tf.float32)
+    return _unit(lambda f: tf.reduce_mean(tf.tensordot(f, vector, axes=1)),
+                 name or f"direction:{layer}", layer, None, batch)
+
+
+def class_logit(index, batch=None):
+    """Excite class `index` of a backbone with its classification top: minus the logit."""
+    return _unit(lambda f: tf.reduce_mean(f[:, index]), f"class:{index}", LOGITS, index, batch)
+
+
+def class_probability(index, batch=None):
+    """Minus the softmax probability of class `index` (a logit can grow by lowering the others too)."""
+    return _unit(lambda f: tf.reduce_mean(tf.nn.softmax(f)[:, index]), f"probability:{index}", LOGITS,
+                 index, batch)
+
+
+def diversity(layer):
+    """Lucid's diversity penalty over a batch: the mean cosine similarity of the members' Gram
+    matrices at `layer`, over every pair. Adding it makes the batch's images differ in style."""
+    def fn(ctx):
+        grams = gram(ctx.features[layer])
+        grams = tf.reshape(grams, [tf.shape(grams)[0], -1])
+        grams = tf.math.l2_normalize(grams, axis=1, epsilon=1e-10)
+        similarity = tf.matmul(grams, grams, transpose_b=True)  # [B, B], ones on the diagonal
+        count = tf.cast(tf.shape(grams)[0], tf.float32)
+        return (tf.reduce_sum(similarity) - tf.linalg.trace(similarity)) / tf.maximum(count * (count - 1), 1.0)
+    return Objective(fn, f"diversity:{layer}", [layer])
+
+
+def check(objective, backbone, flag="--objective"):
+    """Raise a UserError unless every (layer, channel) the objective names exists in `backbone`."""
+    for layer_name, index in objective.units:
+        count = backbone.channels(layer_name)
+        if not 0 <= index < count:
+            what = "classes" if layer_name == LOGITS else "channels"
+            raise UserError(f"{flag}: {layer_name} has {count} {what} (0..{count - 1}), got {index}")
+
+
+# --- the --objective grammar ----------------------------------------------------------------------
+GRAMMAR = "LAYER:CHANNEL, neuron:LAYER:CHANNEL, dream:LAYER, class:INDEX or probability:INDEX"
+_TERM = re.compile(r"\s*([+-])?\s*(?:(\d+(?:\.\d*)?(?:e[+-]?\d+)?|\.\d+(?:e[+-]?\d+)?)\s*\*\s*)?([^\s+*-]*)\s*")
+_UNIT = re.compile(r"(class|probability):(\d+)$|(dream):([A-Za-z_]\w*)$|(?:(neuron):)?([A-Za-z_]\w*):(\d+)$")
+
+
+def parse(text, flag="--objective"):
+    """An objective from its text: terms like 'mixed4:97', 'neuron:mixed4:97', 'dream:mixed3',
+    'class:404', 'probability:404', each with an optional 'W*' weight, joined by + and -.
+
+    '0.5*block4_conv2:12 - block4_conv2:7' excites channel 12 at half weight and suppresses 7.
+    A part that does not read raises a UserError quoting it.
+    """
+    if not text or not text.strip():
+        raise UserError(f"{flag}: empty objective; write {GRAMMAR}, e.g. 'block4_conv2:12'")
+    position, terms = 0, []
+    while position < len(text):
+        match = _TERM.match(text, position)
+        if not match or (match.group(1) is None and terms) or not match.group(3):
+            bad = text[position:].strip()
+            raise UserError(f"{flag}: cannot read {bad!r} at column {position + 1} of {text!r}; "
+                            f"expected + or - between terms, each {GRAMMAR}")
+        sign, weight, unit = match.groups()
+        terms.append((-1.0 if sign == "-" else 1.0) * float(weight or 1.0) * _parse_unit(unit, text, flag))
+        position = match.end()
+    return sum(terms[1:], terms[0]) if len(terms) > 1 else terms[0]
+
+
+def _parse_unit(unit, text, flag):
+    match = _UNIT.match(unit)
+    if not match:
+        raise UserError(f"{flag}: cannot read {unit!r} in {text!r}; expected {GRAMMAR}")
+    kind, class_index, dream, dream_layer, neuron_, layer_name, index = match.groups()
+    if dream:
+        return layer(dream_layer)
+    if kind:
+        return (class_logit if kind == "class" else class_probability)(int(class_index))
+    return (neuron if neuron_ else channel)(layer_name, int(index))
