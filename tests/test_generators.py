@@ -115,3 +115,36 @@ def test_fixed_size_images_rebuild_from_their_config(make):
     again = type(g).from_config(g.get_config())
     assert again.get_config() == g.get_config()
     np.testing.assert_array_equal(again.image(6, 10).numpy(), g.image(6, 10).numpy())  # same seed, same start
+
+
+@pytest.mark.parametrize("make", [lambda: PixelImage(12, 10, batch=3, std=1.0),
+                                  lambda: FFTImage(12, 10, batch=3, std=1.0),
+                                  lambda: CPPN(seed=3, latent_dim=2, batch=3),
+                                  lambda: FourierCPPN(seed=3, latent_dim=2, batch=3, reference_size=12)])
+def test_a_batch_renders_different_images_and_trains_as_one(make):
+    g = make()
+    images = g.image(12, 10).numpy()
+    assert images.shape == (3, 12, 10, 3) and images.min() >= 0 and images.max() <= 1
+    assert np.abs(images[0] - images[1]).max() > 1e-3 and np.abs(images[1] - images[2]).max() > 1e-3
+    assert g.default_z().shape[0] == 3
+
+
+def test_a_pixel_batch_starts_every_member_from_the_image():
+    image = np.random.default_rng(0).uniform(0.1, 0.9, (1, 8, 8, 3)).astype("float32")
+    for g in (PixelImage(8, 8, batch=2), FFTImage(8, 8, batch=2)):
+        g.assign_image(image)
+        np.testing.assert_allclose(g.image(8, 8).numpy(), np.repeat(image, 2, 0), atol=1e-5)
+
+
+def test_decorrelated_colour_mixes_the_channels():
+    plain, mixed = CPPN(seed=4), CPPN(seed=4, decorrelate=True)
+    a, b = plain.image(32, 32).numpy()[0], mixed.image(32, 32).numpy()[0]
+    assert b.min() >= 0 and b.max() <= 1 and np.abs(a - b).max() > 0.05
+    # Decorrelated colour correlates the RGB channels the way ImageNet's colours are correlated.
+    corr = lambda im: np.corrcoef(im.reshape(-1, 3).T)[np.triu_indices(3, 1)].mean()  # noqa: E731
+    assert corr(b) > corr(a)
+
+
+def test_a_cppn_batch_needs_a_latent_code():
+    with pytest.raises(UserError, match="--batch: .*--latent_dim > 0"):
+        CPPN(latent_dim=0, batch=2)

@@ -53,6 +53,7 @@ def test_absurd_sizes_are_refused(height, width):
 
 @pytest.mark.parametrize("make", [lambda: CPPN(seed=6, latent_dim=3, fold=5),
                                   lambda: FourierCPPN(seed=7, reference_size=24),
+                                  lambda: CPPN(seed=8, latent_dim=2, batch=3, decorrelate=True),
                                   lambda: FFTImage(16, 16, seed=1)])
 def test_savedmodel_round_trip_renders_the_same_pixels(make, tmp_path):
     g = make()

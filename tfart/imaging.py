@@ -6,7 +6,7 @@ import tempfile
 import zlib
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from tfart.errors import UserError
 
@@ -146,20 +146,38 @@ def save_animation(path, frames, fps=12, flag="--out"):
     return path
 
 
-def contact_sheet(images, columns=None, gap=4, background=255):
-    """Tile equal-sized [H, W, 3] images into one uint8 sheet with `gap` pixels between them."""
+def contact_sheet(images, columns=None, gap=4, background=255, labels=None):
+    """Tile equal-sized [H, W, 3] images into one uint8 sheet with `gap` pixels between them,
+    and with `labels` (one short text per image) written under each."""
     images = [to_uint(i) if np.asarray(i).dtype.kind == "f" else np.asarray(i) for i in images]
     n = len(images)
     columns = columns or int(np.ceil(np.sqrt(n)))
     rows = int(np.ceil(n / columns))
     h, w, c = images[0].shape
-    sheet = np.full((rows * h + (rows + 1) * gap, columns * w + (columns + 1) * gap, c),
+    strip = 12 if labels else 0  # the default bitmap font is 11 px high
+    sheet = np.full((rows * (h + strip) + (rows + 1) * gap, columns * w + (columns + 1) * gap, c),
                     background, np.uint8)
     for i, img in enumerate(images):
         r, col = divmod(i, columns)
-        y, x = gap + r * (h + gap), gap + col * (w + gap)
+        y, x = gap + r * (h + strip + gap), gap + col * (w + gap)
         sheet[y:y + h, x:x + w] = img
+    if labels:
+        picture = Image.fromarray(sheet)
+        draw = ImageDraw.Draw(picture)
+        for i, label in enumerate(labels[:n]):
+            r, col = divmod(i, columns)
+            draw.text((gap + col * (w + gap), gap + r * (h + strip + gap) + h), str(label), fill=(0,) * c)
+        sheet = np.asarray(picture)
     return sheet
+
+
+def batch_image(images, labels=None):
+    """[B, H, W, 3] float in [0, 1] -> one [H', W', 3] float32 image: the image itself when B is 1,
+    else the batch's contact sheet (labelled when `labels` are given)."""
+    images = np.asarray(images)
+    if len(images) == 1 and not labels:
+        return images[0]
+    return contact_sheet(list(images), labels=labels).astype(np.float32) / 255.0
 
 
 # YIQ: luminance Y and two chrominance channels (NTSC), as in tf.image.rgb_to_yiq.

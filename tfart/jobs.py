@@ -42,6 +42,7 @@ class Outputs:
     export: Optional[str] = None       # SavedModel folder of the trained generator
     postprocess: Optional[Callable] = None  # [H, W, 3] float in [0, 1] -> the same, before writing
     about: dict = dataclasses.field(default_factory=dict)  # recorded in the SavedModel's config()
+    labels: Optional[list] = None      # a batch's PNG is a contact sheet; these label its images
     progress: bool = True              # progress lines on stderr
 
     def upscaled_png(self):
@@ -159,7 +160,8 @@ def run(generator, objective, backbone=None, *, height, width, settings=None, ou
         written.append(outputs.timelapse)
     if result.stopped == "done":
         if outputs.upscale:
-            big = rendering.render(generator, height * outputs.upscale, width * outputs.upscale)[0]
+            big = imaging.batch_image(rendering.render(generator, height * outputs.upscale,
+                                                       width * outputs.upscale), outputs.labels)
             written.append(imaging.save_png(outputs.upscaled_png(), _finish(big, outputs), flag="--upscale"))
         if outputs.export:
             export.export(generator, outputs.export, **outputs.about)
@@ -190,5 +192,5 @@ def _finish(image, outputs):
 def _write_image(generator, height, width, outputs):
     if outputs.png is None:
         return []
-    image = rendering.render(generator, height, width)[0]
+    image = imaging.batch_image(rendering.render(generator, height, width), outputs.labels)
     return [imaging.save_png(outputs.png, _finish(image, outputs))]

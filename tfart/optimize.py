@@ -17,7 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfart import lbfgs
+from tfart import imaging, lbfgs
 from tfart.errors import UserError
 from tfart.objectives import Context
 
@@ -74,8 +74,8 @@ class Run:
         self.step_fn = step_fn
 
     def image(self):
-        """The current image: [H, W, 3] float32 in [0, 1]."""
-        return self.generator.image(self.height, self.width)[0].numpy()
+        """The current image: [H, W, 3] float32 in [0, 1] (a batch's contact sheet)."""
+        return imaging.batch_image(self.generator.image(self.height, self.width).numpy())
 
 
 def make_optimizer(settings):

@@ -17,6 +17,7 @@ class Generator(keras.Model):
     """
 
     latent_dim = 0
+    batch = 1  # images rendered at once: [batch, H, W, 3]
     resolution_free = True
     default_tile = 512  # tile side for big renders: activations of a tile stay near 100 MB
 
@@ -46,7 +47,7 @@ class Generator(keras.Model):
 
     def _latent(self, z):
         if self.latent_dim == 0:
-            return tf.zeros([1, 0])
+            return tf.zeros([self.batch, 0])
         return self.z if z is None else tf.convert_to_tensor(z, tf.float32)
 
     @property
@@ -84,5 +85,5 @@ class Generator(keras.Model):
         return self._compiled_tile
 
     def default_z(self):
-        """The generator's own latent code as a [1, latent_dim] tensor."""
+        """The generator's own latent code as a [batch, latent_dim] tensor."""
         return tf.convert_to_tensor(self._latent(None))

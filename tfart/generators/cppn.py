@@ -13,6 +13,7 @@ import tensorflow as tf
 from tfart import coords
 from tfart.errors import UserError
 from tfart.generators.base import Generator
+from tfart.generators.pixel import decorrelated_to_rgb
 
 
 def _gaussian(x):
@@ -77,12 +78,16 @@ class CPPN(Generator):
     init_scale: standard deviation of the weights times sqrt(fan_in) (times GAIN of the layer's
       activation); larger gives busier pictures. The defaults (4 tanh layers, init_scale 7, x, y, r
       times 8 and z times 5) give crisp, faceted, saturated pictures in the manner of Ha's CPPNs.
+    batch: images drawn at once; they share the weights and differ in their latent codes
+      (z is [batch, latent_dim]), so a batch needs latent_dim > 0.
+    decorrelate: the RGB head outputs decorrelated colour, mixed to RGB through ImageNet's colour
+      correlation (Lucid's trick, as in the FFT image), instead of three independent sigmoids.
     """
 
     def __init__(self, latent_dim=8, depth=4, hidden=32, activation="tanh", encoder="ha",
                  colour=True, init_scale=INIT_SCALE, coord_scale=8.0, z_scale=5.0, features=64,
-                 sigma=2.0, harmonics=4, w0=30.0, mirror=False, fold=0, seed=0, name=None,
-                 **kwargs):
+                 sigma=2.0, harmonics=4, w0=30.0, mirror=False, fold=0, seed=0, batch=1,
+                 decorrelate=False, name=None, **kwargs):
         super().__init__(name=name or type(self).__name__.lower(), **kwargs)
         if encoder not in ENCODERS:
             raise UserError(f"--encoder: unknown encoder {encoder!r}; choose from {', '.join(ENCODERS)}")
@@ -91,7 +96,13 @@ class CPPN(Generator):
                 raise UserError(f"--{flag}: must be at least 1, got {value}")
         if int(latent_dim) < 0:
             raise UserError(f"--latent_dim: must be 0 or more, got {latent_dim}")
-        self.latent_dim = int(latent_dim)
+        self.latent_dim, self.batch = int(latent_dim), int(batch)
+        if self.batch < 1:
+            raise UserError(f"--batch: must be at least 1, got {batch}")
+        if self.batch > 1 and not self.latent_dim:
+            raise UserError(f"--batch: the images of a CPPN batch share its weights and differ in their "
+                            f"latent codes; give --latent_dim > 0 (got {latent_dim})")
+        self.decorrelate = bool(decorrelate)
         self.depth, self.hidden = int(depth), int(hidden)
         self.activations = resolve_activations(activation, self.depth, seed)
         self.encoder, self.colour = encoder, bool(colour)
@@ -99,7 +110,7 @@ class CPPN(Generator):
         self.features, self.sigma, self.harmonics, self.w0 = int(features), float(sigma), int(harmonics), float(w0)
         self.mirror, self.fold, self.seed = bool(mirror), int(fold), int(seed)
 
-        self.z = self.add_weight(shape=(1, self.latent_dim), name="z", initializer=keras.initializers.RandomUniform(-1.0, 1.0, seed=self.seed))
+        self.z = self.add_weight(shape=(self.batch, self.latent_dim), name="z", initializer=keras.initializers.RandomUniform(-1.0, 1.0, seed=self.seed))
         if encoder == "fourier":
             # Fixed random frequencies: a non-trainable weight so exports and checkpoints keep them.
             self.frequencies = self.add_weight(
@@ -173,9 +184,16 @@ class CPPN(Generator):
             net = ACTIVATIONS[activation](layer(net))
         return net
 
-    def _render(self, xy, extent, z):
-        out = tf.sigmoid(self.head(self._hidden(xy, extent, z)))
+    def _to_colour(self, logits):
+        """[..., C] head outputs -> colours in [0, 1]; with `decorrelate` an RGB head's outputs
+        are decorrelated colour (Lucid's colour mixing, as in the FFT image)."""
+        if self.decorrelate and self.colour:
+            return decorrelated_to_rgb(logits)
+        out = tf.sigmoid(logits)
         return out if self.colour else tf.tile(out, [1, 1, 1, 3])
+
+    def _render(self, xy, extent, z):
+        return self._to_colour(self.head(self._hidden(xy, extent, z)))
 
     def get_config(self):
         return {"name": self.name, "latent_dim": self.latent_dim, "depth": self.depth,
@@ -183,7 +201,7 @@ class CPPN(Generator):
                 "colour": self.colour, "init_scale": self.init_scale, "coord_scale": self.coord_scale,
                 "z_scale": self.z_scale, "features": self.features, "sigma": self.sigma,
                 "harmonics": self.harmonics, "w0": self.w0, "mirror": self.mirror,
-                "fold": self.fold, "seed": self.seed}
+                "fold": self.fold, "seed": self.seed, "batch": self.batch, "decorrelate": self.decorrelate}
 
 
 @keras.saving.register_keras_serializable(package="tfart")

@@ -88,8 +88,7 @@ class FourierCPPN(CPPN):
         # The phases follow the same symmetry as the network's inputs, so folds stay seamless.
         basis = self._basis(coords.apply_symmetry(xy, self.mirror, self.fold))
         basis = basis * self._spectrum_scale()
-        out = tf.sigmoid(tf.einsum("bhwck,hwk->bhwc", coeffs, basis))
-        return out if self.colour else tf.tile(out, [1, 1, 1, 3])
+        return self._to_colour(tf.einsum("bhwck,hwk->bhwc", coeffs, basis))
 
     def get_config(self):
         return {**super().get_config(), "grid": list(self.grid), "reference_size": self.reference_size,

@@ -18,6 +18,12 @@ COLOUR_CORRELATION_SQRT = np.array([[0.26, 0.09, 0.02],
 COLOUR_MIX = COLOUR_CORRELATION_SQRT / np.max(np.linalg.norm(COLOUR_CORRELATION_SQRT, axis=0))
 
 
+def decorrelated_to_rgb(decorrelated):
+    """[..., 3] decorrelated colour logits -> [..., 3] RGB in [0, 1]: mix through the square
+    root of ImageNet's colour correlation, then the sigmoid (Lucid's decorrelated colour)."""
+    return tf.sigmoid(tf.tensordot(decorrelated, COLOUR_MIX.T, axes=1))
+
+
 def _check_size(height, width):
     if int(height) < 1 or int(width) < 1:
         raise UserError(f"--size: height and width must be positive, got {height}x{width}")
@@ -28,10 +34,12 @@ class _FixedSizeImage(Generator):
 
     resolution_free = False
 
-    def __init__(self, height, width, seed=0, name=None, **kwargs):
+    def __init__(self, height, width, seed=0, batch=1, name=None, **kwargs):
         super().__init__(name=name, **kwargs)
         _check_size(height, width)
-        self.height, self.width, self.seed = int(height), int(width), int(seed)
+        if int(batch) < 1:
+            raise UserError(f"--batch: must be at least 1, got {batch}")
+        self.height, self.width, self.seed, self.batch = int(height), int(width), int(seed), int(batch)
 
     def render_tile(self, height, width, top, left, tile_height, tile_width, z=None, supersample=1):
         image = self.full_image()
@@ -48,26 +56,28 @@ class _FixedSizeImage(Generator):
         return image[:, top:top + tile_height, left:left + tile_width]
 
     def get_config(self):
-        return {"name": self.name, "height": self.height, "width": self.width, "seed": self.seed}
+        return {"name": self.name, "height": self.height, "width": self.width, "seed": self.seed,
+                "batch": self.batch}
 
 
 @keras.saving.register_keras_serializable(package="tfart")
 class PixelImage(_FixedSizeImage):
-    """Pixels as sigmoid(logits): [1, H, W, 3] float32 in [0, 1]; the logits are the weights."""
+    """Pixels as sigmoid(logits): [batch, H, W, 3] float32 in [0, 1]; the logits are the weights."""
 
     def __init__(self, height, width, seed=0, std=0.01, **kwargs):
         super().__init__(height, width, seed, **kwargs)
         self.std = float(std)
-        self.logits = self.add_weight(shape=(1, self.height, self.width, 3), name="logits",
+        self.logits = self.add_weight(shape=(self.batch, self.height, self.width, 3), name="logits",
                                       initializer=keras.initializers.RandomNormal(stddev=self.std, seed=self.seed))
 
     def full_image(self):
         return tf.sigmoid(self.logits)
 
     def assign_image(self, image):
-        """Start from an image [1, H, W, 3] in [0, 1] (e.g. the content photograph)."""
+        """Start from an image [1, H, W, 3] in [0, 1] (e.g. the content photograph); every
+        member of a batch starts from it."""
         image = tf.clip_by_value(tf.convert_to_tensor(image, tf.float32), 1e-3, 1 - 1e-3)
-        self.logits.assign(tf.math.log(image / (1 - image)))
+        self.logits.assign(tf.broadcast_to(tf.math.log(image / (1 - image)), self.logits.shape))
 
     def get_config(self):
         return {**super().get_config(), "std": self.std}
@@ -85,7 +95,7 @@ class FFTImage(_FixedSizeImage):
     def __init__(self, height, width, seed=0, std=0.01, decay=1.0, **kwargs):
         super().__init__(height, width, seed, **kwargs)
         self.std, self.decay = float(std), float(decay)
-        shape = (2, 3, self.height, self.width // 2 + 1)
+        shape = (2, self.batch, 3, self.height, self.width // 2 + 1)
         self.spectrum = self.add_weight(shape=shape, name="spectrum",
                                         initializer=keras.initializers.RandomNormal(stddev=self.std, seed=self.seed))
 
@@ -98,23 +108,21 @@ class FFTImage(_FixedSizeImage):
         # so step sizes do not depend on the image size; /4 keeps the start near mid-grey.
         return tf.constant(scale * np.sqrt(self.height * self.width) / 4.0, tf.float32)
 
-    def _decorrelated_to_rgb(self, decorrelated):
-        """[H, W, 3] decorrelated channels -> [H, W, 3] RGB in [0, 1]."""
-        return tf.sigmoid(tf.tensordot(decorrelated, COLOUR_MIX.T, axes=1))
-
     def full_image(self):
         spectrum = tf.complex(self.spectrum[0], self.spectrum[1]) * tf.cast(self._scale(), tf.complex64)
-        channels = tf.signal.irfft2d(spectrum, fft_length=[self.height, self.width])  # [3, H, W]
-        return self._decorrelated_to_rgb(tf.transpose(channels, [1, 2, 0]))[None]
+        channels = tf.signal.irfft2d(spectrum, fft_length=[self.height, self.width])  # [B, 3, H, W]
+        return decorrelated_to_rgb(tf.transpose(channels, [0, 2, 3, 1]))
 
     def assign_image(self, image):
-        """Start from an image [1, H, W, 3] in [0, 1]: invert the sigmoid, colour mix and scaling."""
-        image = tf.clip_by_value(tf.convert_to_tensor(image, tf.float32)[0], 1e-3, 1 - 1e-3)
+        """Start from an image [1, H, W, 3] in [0, 1]: invert the sigmoid, colour mix and scaling
+        (every member of a batch starts from it)."""
+        image = tf.clip_by_value(tf.convert_to_tensor(image, tf.float32), 1e-3, 1 - 1e-3)
         logits = tf.math.log(image / (1 - image))
         decorrelated = tf.tensordot(logits, np.linalg.inv(COLOUR_MIX.T).astype(np.float32), axes=1)
-        spectrum = tf.signal.rfft2d(tf.transpose(decorrelated, [2, 0, 1]))
+        spectrum = tf.signal.rfft2d(tf.transpose(decorrelated, [0, 3, 1, 2]))
         spectrum = spectrum / tf.cast(self._scale(), tf.complex64)
-        self.spectrum.assign(tf.stack([tf.math.real(spectrum), tf.math.imag(spectrum)]))
+        spectrum = tf.stack([tf.math.real(spectrum), tf.math.imag(spectrum)])
+        self.spectrum.assign(tf.broadcast_to(spectrum, self.spectrum.shape))
 
     def get_config(self):
         return {**super().get_config(), "std": self.std, "decay": self.decay}
