@@ -44,6 +44,7 @@ class Outputs:
     about: dict = dataclasses.field(default_factory=dict)  # recorded in the SavedModel's config()
     labels: Optional[list] = None      # a batch's PNG is a contact sheet; these label its images
     progress: bool = True              # progress lines on stderr
+    label: str = "step"                # what the progress line counts
 
     def upscaled_png(self):
         stem, suffix = os.path.splitext(self.png)
@@ -146,7 +147,7 @@ def run(generator, objective, backbone=None, *, height, width, settings=None, ou
         if fitted.stopped != "done":
             return JobResult(fitted.stopped, "fit", 0, fitted.losses, _write_image(generator, height, width, outputs))
     if outputs.progress:
-        watchers.append(monitors.ProgressBar())
+        watchers.append(monitors.ProgressBar(outputs.label))
     if outputs.logdir:
         watchers.append(monitors.TensorBoard(outputs.logdir))
     if outputs.timelapse:
