@@ -41,5 +41,6 @@ setup(
         "tfart-art = tfart.commands.cppn_art:run",
         "tfart-render = tfart.commands.render:run",
         "tfart-style = tfart.commands.style_transfer:run",
+        "tfart-dream = tfart.commands.dream:run",
     ]},
 )

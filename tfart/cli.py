@@ -218,9 +218,10 @@ def define_picture_flags(size, seed_help, keyframes_help):
 
 
 # --- the flags of every optimization job -------------------------------------------------------------
-def define_optimization_flags(out, steps=None, lr=None, layers_of="vgg19", recipe=None):
+def define_optimization_flags(out, steps=None, lr=None, layers_of="vgg19", recipe=None, transforms="none"):
     """Define the flags every optimization job shares; their defaults come from optimize.Settings,
-    or, when `recipe` names where they come from, --steps and --lr default to None (that recipe's)."""
+    or, when `recipe` names where they come from, --steps and --lr default to None (that recipe's).
+    transforms=None leaves --transforms unset by default (the command decides)."""
     from tfart.optimize import OPTIMIZERS, SCHEDULES, Settings
     default = Settings()
     if recipe:
@@ -234,7 +235,8 @@ def define_optimization_flags(out, steps=None, lr=None, layers_of="vgg19", recip
     flags.DEFINE_float("clip_norm", default.clip_norm, "Clip the global gradient norm (0: off).")
     flags.DEFINE_bool("normalize_gradients", default.normalize_gradients, "Divide each gradient by its norm.")
     flags.DEFINE_bool("jit_compile", default.jit_compile, "XLA-compile the step (for GPUs; slower on CPUs).")
-    flags.DEFINE_enum("transforms", "none", ["none", "standard"], "Random transforms before the backbone.")
+    flags.DEFINE_enum("transforms", transforms, ["none", "standard"], "Random transforms before the backbone"
+                      + (" (default: standard for a picture drawn from scratch)." if transforms is None else "."))
     flags.DEFINE_enum("backbone", layers_of, ["vgg16", "vgg19", "inception_v3"],
                       "The feature extractor (vgg16 when --weights hed).")
     flags.DEFINE_string("weights", "imagenet", "Backbone weights: imagenet (downloaded once), hed (a trained "
@@ -288,11 +290,15 @@ def outputs(stem):
                    upscale=FLAGS.upscale, export=FLAGS.export)
 
 
+def backbone_name():
+    """--backbone, where --weights hed means vgg16 unless --backbone says otherwise."""
+    return "vgg16" if FLAGS.weights == "hed" and not FLAGS["backbone"].present else FLAGS.backbone
+
+
 def backbone(layers, layers_flag="--style_layers/--content_layers"):
-    """The --backbone with --weights; --weights hed means vgg16 unless --backbone says otherwise."""
+    """The --backbone with --weights (see backbone_name)."""
     from tfart.backbones import Backbone
-    name = "vgg16" if FLAGS.weights == "hed" and not FLAGS["backbone"].present else FLAGS.backbone
-    return Backbone(name, layers, FLAGS.weights, layers_flag=layers_flag)
+    return Backbone(backbone_name(), layers, FLAGS.weights, layers_flag=layers_flag)
 
 
 def transform(height, width):

@@ -23,6 +23,7 @@ import tensorflow as tf
 from tfart import generators, jobs, monitors, objectives
 from tfart.errors import UserError
 from tfart.objectives import Context, Objective
+from tfart.style_transfer import FOURIER_FEATURES
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,7 +43,6 @@ class Defaults:
     octave_scale: float = 1.4
     size: int = 224
     steps: int = 256
-    lr: float = 0.05
 
 
 DEFAULTS = {
@@ -54,6 +54,27 @@ DEFAULTS = {
     "vgg16": Defaults(dream_layers=("block4_conv3",), channel="block4_conv3:12", size=160),
     "vgg19": Defaults(dream_layers=("block4_conv4",), channel="block4_conv4:12", size=160),
 }
+
+
+# Each parameterization's learning rate and generator for visualizing (generators.make keywords).
+# CPPNs take the style recipe's Fourier features (style_transfer.FOURIER_FEATURES) and Lucid's
+# decorrelated colour. With --weights hed, block4_conv3:12 at 128 px and 256 steps, the smooth
+# CPPN start reaches a third of pixel's activation and draws one blurry blob; these reach 0.8.
+VISUALIZE = {
+    "pixel": (0.05, {}),
+    "fft": (0.05, {}),
+    "cppn": (0.01, {**FOURIER_FEATURES, "decorrelate": True}),
+    "fourier_cppn": (0.01, {**FOURIER_FEATURES, "detail": 0.003, "decorrelate": True}),
+}
+
+
+def visualization_generator(parameterization, size, seed=0, batch=1, latent_dim=8):
+    """The generator a visualization optimizes, and its learning rate: (generator, lr).
+
+    A batch of CPPNs shares one network and differs in its latent codes (latent_dim > 0)."""
+    lr, kwargs = VISUALIZE[parameterization]
+    latent = {"latent_dim": latent_dim if batch > 1 else 0} if parameterization in ("cppn", "fourier_cppn") else {}
+    return generators.make(parameterization, size, size, seed=seed, batch=batch, **latent, **kwargs), lr
 
 
 def dream_objective(layers, weights=None):
@@ -76,8 +97,7 @@ def tiled(objective, backbone, tile=512, roll=True, size=None):
     """
     def value(image):
         height, width = image.shape[1], image.shape[2]
-        boxes = [(top, left, min(tile, height - top), min(tile, width - left))
-                 for top in range(0, height, tile) for left in range(0, width, tile)]
+        boxes = [(top, left, th, tw) for top, th in _split(height, tile) for left, tw in _split(width, tile)]
 
         def one(crop):
             return objective(Context(image=crop, features=backbone(crop)))
@@ -116,6 +136,14 @@ def tiled(objective, backbone, tile=512, roll=True, size=None):
     return Objective(fn, objective.name, units=objective.units)
 
 
+def _split(length, tile):
+    """(start, length) of the fewest near-equal parts of at most `tile` that cover `length`
+    (equal parts: no sliver of a tile smaller than the backbone takes)."""
+    count = -(-length // tile)
+    edges = [round(i * length / count) for i in range(count + 1)]
+    return [(a, b - a) for a, b in zip(edges, edges[1:])]
+
+
 def octave_sizes(height, width, octaves, scale, min_size, flag="--octaves"):
     """[(h, w)] from the smallest octave to the full size; a UserError if the smallest is too small."""
     if octaves < 1 or not scale >= 1:
@@ -141,6 +169,9 @@ def deepdream(photo, objective, backbone, settings, outputs=None, octaves=4, oct
     outputs = outputs or jobs.Outputs()
     height, width = photo.shape[1:3]
     sizes = octave_sizes(height, width, octaves, octave_scale, backbone.min_size)
+    if tile < 2 * backbone.min_size:
+        raise UserError(f"--tile: {backbone.name} needs tiles of at least {2 * backbone.min_size} px "
+                        f"(so that no part of a tile is under {backbone.min_size} px), got {tile}")
     outputs.check()
     settings.check()
     generator = generators.PixelImage(height, width)
@@ -149,7 +180,7 @@ def deepdream(photo, objective, backbone, settings, outputs=None, octaves=4, oct
     stage = dataclasses.replace(outputs, timelapse=None, export=None, checkpoints=None)
     steps, losses = 0, []
     for k, (h, w) in enumerate(sizes):
-        stage.label = f"octave {k + 1}/{len(sizes)}"
+        stage.label = f"octave {k + 1}/{len(sizes)}, step"
         result = jobs.run(generator, tiled(objective, backbone, tile, size=(h, w)), None,
                           height=height, width=width, settings=settings, outputs=stage,
                           watch=[*timelapse, *watch])

@@ -64,13 +64,17 @@ class TensorBoard(Monitor):
 
 
 class Timelapse(Monitor):
-    """Frames every `every` steps (and the first and last), written as a GIF/MP4 at the end."""
+    """Frames every `every` steps (and the first and last), written as a GIF/MP4 at the end.
+
+    One Timelapse watching several runs in turn (DeepDream's octaves) makes one animation of
+    them all, rewritten at the end of each."""
 
     def __init__(self, path, every=10, fps=12):
         self.path, self.every, self.fps, self.frames = path, every, fps, []
 
     def on_start(self, run):
-        self.frames.append(imaging.to_uint(run.image()))
+        if not self.frames:  # a later run starts where the last one's final frame ended
+            self.frames.append(imaging.to_uint(run.image()))
 
     def on_step(self, run, loss, terms):
         if run.step % self.every == 0:

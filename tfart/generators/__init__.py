@@ -22,8 +22,8 @@ def make(parameterization, height=None, width=None, **kwargs):
 
     This is the factory of the optimization jobs: a CPPN or Fourier-CPPN starts from SMOOTH_START
     unless the keyword arguments say otherwise. Keyword arguments that only some generators take
-    (`grid`, `reference_size` for the Fourier-CPPN; all but `seed`, `std` and, for FFT, `decay`
-    for pixel and FFT images) are dropped for the others. A Fourier-CPPN's reference canvas is
+    (`grid`, `reference_size` for the Fourier-CPPN; all but `seed`, `batch`, `std` and, for FFT,
+    `decay` for pixel and FFT images) are dropped for the others. A Fourier-CPPN's reference canvas is
     the H x W canvas's shorter side unless given.
     """
     if parameterization not in PARAMETERIZATIONS:
@@ -31,7 +31,7 @@ def make(parameterization, height=None, width=None, **kwargs):
                         f"choose from {', '.join(PARAMETERIZATIONS)}")
     cls = PARAMETERIZATIONS[parameterization]
     if cls in (PixelImage, FFTImage):
-        takes = inspect.signature(cls.__init__).parameters
+        takes = {*inspect.signature(cls.__init__).parameters, "batch"}  # batch: the base class's
         return cls(height, width, **{k: v for k, v in kwargs.items() if k in takes})
     if cls is CPPN:
         for only_fourier in ("reference_size", "grid"):
