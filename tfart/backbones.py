@@ -43,6 +43,7 @@ ARCHITECTURES = {
 # The input side of each network with its classification top (which fixes the input size).
 TOP_SIZE = {"vgg16": 224, "vgg19": 224, "inception_v3": 299}
 LOGITS = "logits"  # the features key of the classification top's logits (objectives.LOGITS)
+PRE_RELU = "_pre_relu"  # 'block4_conv3_pre_relu': a VGG convolution's output before its ReLU
 
 
 def _cause(error):
@@ -97,6 +98,23 @@ def _load(make, weights, name, flag, top=False):
     return model
 
 
+def _relayer(base, convolutions):
+    """{layer name: output} of a sequential network (VGG) rebuilt layer by layer, in which each
+    convolution named in `convolutions` is split into the convolution (also output as
+    NAME_pre_relu) and its ReLU. Lucid visualizes pre-ReLU channels: a channel that is zero all
+    over the starting image still has a gradient there."""
+    x, found = base.input, {}
+    for layer in base.layers[1:]:
+        if layer.name in convolutions:
+            layer.activation = keras.activations.linear  # this copy of the network only
+            found[layer.name + PRE_RELU] = x = layer(x)
+            x = keras.layers.ReLU(name=layer.name + "_relu")(x)
+        else:
+            x = layer(x)
+        found[layer.name] = x
+    return found
+
+
 def _summary(names):
     """Valid layer names for an error line: all of them, or for InceptionV3's 300 the named blocks."""
     if len(names) <= 40:
@@ -125,12 +143,16 @@ class Backbone:
         self.top_size = TOP_SIZE[name] if LOGITS in self.layers else None
         base = _build(name, weights, flag, top=bool(self.top_size))
         valid = [layer.name for layer in base.layers[1:] if layer.name != "predictions"]
+        if name.startswith("vgg"):
+            valid += [layer.name + PRE_RELU for layer in base.layers if layer.name.endswith(tuple(
+                f"conv{i}" for i in range(1, 5)))]
         unknown = [layer for layer in self.layers if layer not in valid + [LOGITS]]
         if unknown:
             raise UserError(f"{layers_flag}: unknown layer {', '.join(unknown)} for {name}; "
                             f"valid layers: {_summary(valid)}")
-        outputs = {layer: base.get_layer("predictions" if layer == LOGITS else layer).output
-                   for layer in self.layers}
+        pre = {layer[:-len(PRE_RELU)] for layer in self.layers if layer.endswith(PRE_RELU)}
+        found = _relayer(base, pre) if pre else {layer.name: layer.output for layer in base.layers[1:]}
+        outputs = {layer: found["predictions" if layer == LOGITS else layer] for layer in self.layers}
         # A functional model over the chosen outputs keeps only the layers they depend on.
         self.model = keras.Model(base.input, outputs, name=f"{name}_features")
         self.model.trainable = False
