@@ -45,6 +45,7 @@ tfart-art() { command tfart-art "$@" --width 32 --height 32 $(small_frames "$@")
 tfart-render() { command tfart-render "$@" --width 48 --height 40 $(small_frames "$@"); }
 random_unless_hed() { case "$*" in *"--weights hed"*) ;; *) echo --weights none;; esac; }
 tfart-style() { command tfart-style "$@" $(random_unless_hed "$@") --size 48 --steps 2 --fit_steps 2; }
+tfart-dream() { command tfart-dream "$@" $(random_unless_hed "$@") --size 48 --steps 2 --octaves 1 --channels 2; }
 set -e
 '''
 
@@ -71,3 +72,5 @@ def test_readme_commands_run(tmp_path):
                               text=True, timeout=600)
         assert proc.returncode == 0, f"{command}\n{proc.stderr}"
     assert (tmp_path / "out" / "seed" / "grain30.gif").exists() and (tmp_path / "out" / "seed" / "fourier_x4.png").exists()
+    assert (tmp_path / "out" / "dream" / "scales_fourier_cppn.png").exists()
+    assert (tmp_path / "out" / "dream" / "scales_cppn_big_x4.png").exists()

@@ -65,7 +65,7 @@ DEFAULTS = {
 
 # Each parameterization's learning rate and generator for visualizing (generators.make keywords).
 # CPPNs take the style recipe's Fourier features (style_transfer.FOURIER_FEATURES) and Lucid's
-# decorrelated colour. With --weights hed, block4_conv3:12 at 128 px and 256 steps, the smooth
+# decorrelated colour. With --weights hed, block4_conv3:12 (after the ReLU) at 128 px and 256 steps, the smooth
 # CPPN start reaches a third of pixel's activation and draws one blurry blob; these reach 0.8.
 VISUALIZE = {
     "pixel": (0.05, {}),
@@ -96,9 +96,9 @@ def tiled(objective, backbone, tile=512, roll=True, size=None):
     """`objective` evaluated on the image tile by tile, each tile seen by the backbone alone.
 
     size: (h, w) to resize the image to first (an octave of DeepDream), or None. The image is
-    rolled by a random shift (the seams move at every step, so no seam is
-    drawn), cut into tiles of at most `tile` x `tile`, and each tile's value is weighted by its
-    share of the image, so a mean over positions stays a mean. The gradient is computed tile by
+    rolled by a random shift (the seams move at every step, so no seam is drawn), cut into
+    near-equal tiles of at most `tile` x `tile`, and each tile's value is weighted by its share
+    of the image, so a mean over positions stays a mean. The gradient is computed tile by
     tile too, one after another, so only one tile's activations are alive at a time. The result
     is an objective with no layers of its own: the loop hands it the image, not features.
     """
