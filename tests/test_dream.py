@@ -120,6 +120,7 @@ def test_modes_end_to_end(run_script, tmp_path):
     (["--mode", "dream", "--image", "skimage:chelsea", "--size", "64", "--octaves", "3"],
      "--octaves: 3 octaves at scale 1.4 shrink the 64x43 photograph to 33x22, below the backbone's 32 px"),
     (["--mode", "dream"], "--image: dream mode needs a photograph"),
+    (["--mode", "atlas", "--channels", "0"], "--channels: give K >= 1"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(run_script, tmp_path, args, message):
     out = tmp_path / "out"

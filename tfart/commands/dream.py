@@ -54,8 +54,9 @@ cli.positive("size", 4096)
 cli.at_least("latent_dim", 1)
 flags.register_validator("layer_weights", lambda v: v is None or all(cli.is_weight(w) for w in v),
                          message="must be non-negative numbers, one per layer")
-flags.register_validator("channels", lambda v: bool(v) and all(c.strip().isdigit() for c in v),
-                         message="give K (the first K channels) or a list of channel numbers")
+flags.register_validator("channels", lambda v: bool(v) and all(c.strip().isdigit() for c in v)
+                         and (len(v) > 1 or int(v[0]) >= 1),
+                         message="give K >= 1 (the first K channels) or a list of channel numbers")
 
 
 def main(argv):
