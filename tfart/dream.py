@@ -20,7 +20,7 @@ import dataclasses
 
 import tensorflow as tf
 
-from tfart import generators, jobs, monitors, objectives
+from tfart import backbones, generators, jobs, monitors, objectives
 from tfart.errors import UserError
 from tfart.objectives import Context, Objective
 from tfart.style_transfer import FOURIER_FEATURES
@@ -82,6 +82,16 @@ def visualization_generator(parameterization, size, seed=0, batch=1, latent_dim=
     lr, kwargs = VISUALIZE[parameterization]
     latent = {"latent_dim": latent_dim if batch > 1 else 0} if parameterization in ("cppn", "fourier_cppn") else {}
     return generators.make(parameterization, size, size, seed=seed, batch=batch, **latent, **kwargs), lr
+
+
+def diversity_layer(layer):
+    """The layer at which a batch's images are made to differ: `layer` after its ReLU.
+
+    With --weights hed, channel 230 of block4_conv3_pre_relu drawn 4 times with --diversity 10:
+    compared before the ReLU, one of the four gave the channel up for a grey field of fine
+    gratings; compared after it, all four keep the channel's scales and vary their size, layout
+    and colour (one gives up at --diversity 30)."""
+    return layer[:-len(backbones.PRE_RELU)] if layer.endswith(backbones.PRE_RELU) else layer
 
 
 def dream_objective(layers, weights=None):

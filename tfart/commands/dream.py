@@ -110,7 +110,8 @@ def main(argv):
             layer = next((layer for layer in objective.layers if layer != objectives.LOGITS), None)
             if layer is None:
                 raise UsageError("--diversity: needs a layer in --objective to compare the images at")
-            objective = objective + FLAGS.diversity * objectives.diversity(layer)
+            # Compared after the ReLU, as Lucid does: see tfart.dream.diversity_layer.
+            objective = objective + FLAGS.diversity * objectives.diversity(dream.diversity_layer(layer))
         backbone = cli.backbone(objective.layers, "--objective")
         objectives.check(objective, backbone)
         batch = FLAGS.batch
