@@ -1,0 +1,77 @@
+"""The non-differentiable baseline: random search over a generator's parameters.
+
+Tom White's Perception Engines change a drawing's parameters at random and keep a variant when
+the classifiers like it better. `random_search` does that to the same variables that gradient
+descent trains, against the same objective (lower is better), so the two compare directly. Its
+cost is counted in classifier evaluations: the start is one, each candidate one more. A gradient
+step costs one forward and one backward pass; benchmarks/search_vs_gradient.py measures what
+that is in forward-pass units.
+"""
+import dataclasses
+
+import numpy as np
+import tensorflow as tf
+
+from tfart import optimize
+from tfart.errors import UserError
+from tfart.progress import Progress
+
+
+@dataclasses.dataclass
+class SearchResult:
+    """How a search ended: its best loss, the loss it started from, evaluations used, the best
+    loss after each evaluation, and why it stopped ('done', 'target' or 'interrupted')."""
+    loss: float
+    start: float
+    evaluations: int
+    history: list
+    stopped: str = "done"
+
+
+def random_search(generator, objective, backbone, height, width, budget, fraction=0.1, scale=0.1,
+                  seed=0, part="weights", target=None, progress=False):
+    """Minimise `objective` by random perturbations of `generator`'s variables; a SearchResult.
+
+    budget: classifier evaluations in all (>= 1). Each candidate adds Gaussian noise of
+    `scale` x (the variable's spread, at least 0.1) to a random `fraction` of every variable's
+    entries; it is kept if its loss is lower, else the variables go back. target: stop once the
+    loss is at most this. The generator ends holding the best candidate, never a worse one than
+    it started with.
+    """
+    if int(budget) < 1:
+        raise UserError(f"--budget: must be at least 1 classifier evaluation, got {budget}")
+    if not 0 < fraction <= 1 or not scale > 0:
+        raise UserError(f"random search: fraction must be in (0, 1] and scale > 0, got {fraction}, {scale}")
+    rng = np.random.default_rng(seed)
+    variables = generator.variables_to_train(part)
+    spreads = [max(float(np.std(v.numpy())), 0.1) for v in variables]
+
+    @tf.function
+    def loss():
+        return tf.add_n(list(optimize.evaluate(generator, objective, backbone, height, width).values()))
+
+    best = float(loss())
+    result = SearchResult(loss=best, start=best, evaluations=1, history=[best])
+    bar = Progress(int(budget), "evaluation") if progress else None
+    kept = [v.numpy() for v in variables]  # the best state so far
+    try:
+        while result.evaluations < budget and not (target is not None and result.loss <= target):
+            for v, value, spread in zip(variables, kept, spreads):
+                mask = rng.random(v.shape) < fraction
+                v.assign(value + mask * rng.normal(0.0, scale * spread, v.shape).astype(np.float32))
+            candidate = float(loss())
+            result.evaluations += 1
+            if np.isfinite(candidate) and candidate < result.loss:
+                result.loss, kept = candidate, [v.numpy() for v in variables]
+            result.history.append(result.loss)
+            if bar:
+                bar.update(result.evaluations, [("loss", result.loss)])
+    except KeyboardInterrupt:
+        result.stopped = "interrupted"
+    for v, value in zip(variables, kept):  # the last candidate may have been worse
+        v.assign(value)
+    if bar:
+        bar.close()
+    if result.stopped == "done" and target is not None and result.loss <= target:
+        result.stopped = "target"
+    return result
