@@ -49,5 +49,6 @@ setup(
         "tfart-render = tfart.commands.render:run",
         "tfart-style = tfart.commands.style_transfer:run",
         "tfart-dream = tfart.commands.dream:run",
+        "tfart-perceive = tfart.commands.perceive:run",
     ]},
 )

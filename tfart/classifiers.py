@@ -157,3 +157,32 @@ def ensemble(classifiers, indices, weights=None, transform=None):
     names = [os.path.basename(c.name) for c in classifiers]
     names = [n if names.count(n) == 1 else f"{n}#{i}" for i, n in enumerate(names)]
     return sum((judge(c, i, w, transform, n) for c, i, w, n in zip(classifiers, indices, weights, names)), 0)
+
+
+def scores(classifiers, indices, image):
+    """Each classifier's probability of its target class for image [1, H, W, 3]: a list of floats."""
+    return [float(c.probabilities(image)[0, i]) for c, i in zip(classifiers, indices)]
+
+
+class Threshold:
+    """A loop monitor that ends the run (optimize.StopRun) once every classifier gives its target
+    at least `threshold` on the untransformed image. `reached()` is the same test, for search."""
+
+    def __init__(self, classifiers, indices, threshold, generator, height, width):
+        self.classifiers, self.indices, self.threshold = classifiers, indices, threshold
+        self.generator, self.height, self.width = generator, height, width
+
+    def reached(self):
+        image = self.generator.image(self.height, self.width)
+        return min(scores(self.classifiers, self.indices, image)) >= self.threshold
+
+    def on_start(self, run):
+        pass
+
+    def on_step(self, run, loss, terms):
+        from tfart.optimize import StopRun
+        if self.reached():
+            raise StopRun()
+
+    def on_end(self, run, result):
+        pass

@@ -108,7 +108,8 @@ def finish(result):
     detail = f"  (step {result.step}" + (f", loss {good[-1]:.6g})" if good else ")")
     for i, path in enumerate(result.written):
         print(f"wrote {path}" + (detail if i == 0 else ""))
-    if result.stopped == "done":
+    from tfart.jobs import FINISHED
+    if result.stopped in FINISHED:
         return
     print(f"error: {result.why()}", file=sys.stderr)
     sys.exit(130 if result.stopped == "interrupted" else 1)

@@ -88,7 +88,8 @@ class Init:
 
 @dataclasses.dataclass
 class JobResult:
-    """How a job ended: 'done', 'interrupted' or 'non-finite', where, and what it wrote."""
+    """How a job ended: 'done', 'target' (a monitor's goal was reached), 'interrupted' or
+    'non-finite', where, and what it wrote."""
     stopped: str
     stage: str            # 'fit' or 'optimize'
     step: int
@@ -156,10 +157,21 @@ def run(generator, objective, backbone=None, *, height, width, settings=None, ou
 
     result = optimize.optimize(generator, objective, backbone, height, width, settings, transform,
                                watchers, start_step=start, optimizer=optimizer)
+    written = write(generator, height, width, outputs, finished=result.stopped in FINISHED)
+    return JobResult(result.stopped, "optimize", result.step, result.losses, written)
+
+
+FINISHED = ("done", "target")  # a run that ended as planned: every output is written
+
+
+def write(generator, height, width, outputs, finished=True):
+    """Write what `outputs` asks for (checked before the work): the PNG, the time-lapse's name
+    (its monitor wrote it), and for a finished run the upscaled render and the SavedModel.
+    The paths written, the PNG first. Also the end of the non-differentiable baseline (search)."""
     written = _write_image(generator, height, width, outputs)
     if outputs.timelapse:
         written.append(outputs.timelapse)
-    if result.stopped == "done":
+    if finished:
         if outputs.upscale:
             big = imaging.batch_image(rendering.render(generator, height * outputs.upscale,
                                                        width * outputs.upscale), outputs.labels)
@@ -167,7 +179,7 @@ def run(generator, objective, backbone=None, *, height, width, settings=None, ou
         if outputs.export:
             export.export(generator, outputs.export, **outputs.about)
             written.append(outputs.export)
-    return JobResult(result.stopped, "optimize", result.step, result.losses, written)
+    return written
 
 
 def _initialise(generator, init, height, width, progress):

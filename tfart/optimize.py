@@ -52,12 +52,16 @@ class Settings:
             raise UserError(f"--schedule: choose from {', '.join(SCHEDULES)}, got {self.schedule!r}")
 
 
+class StopRun(Exception):
+    """Raised by a monitor's on_step to end the run there, its goal reached (stopped 'target')."""
+
+
 @dataclasses.dataclass
 class Result:
     """What a run ended with: the last step done, the loss history, why it stopped."""
     step: int
     losses: list
-    stopped: str = "done"   # 'done', 'interrupted' or 'non-finite'
+    stopped: str = "done"   # 'done', 'target' (a monitor's goal), 'interrupted' or 'non-finite'
     run: object = None      # the Run, with its compiled step_fn
 
     @property
@@ -228,6 +232,8 @@ def _loop(run, steps, monitors):
                 m.on_step(run, loss, values)
     except KeyboardInterrupt:
         result.stopped = "interrupted"
+    except StopRun:
+        result.stopped = "target"
     for m in monitors:
         m.on_end(run, result)
     return result

@@ -28,15 +28,22 @@ class SearchResult:
     stopped: str = "done"
 
 
+# Classifier evaluations (forward passes) one gradient step is counted as: a forward and a
+# backward pass, the backward costing about two forwards. benchmarks/search_vs_gradient.py
+# measures the ratio on its classifier and prints it.
+GRADIENT_STEP_COST = 3.0
+
+
 def random_search(generator, objective, backbone, height, width, budget, fraction=0.1, scale=0.1,
-                  seed=0, part="weights", target=None, progress=False):
+                  seed=0, part="weights", target=None, progress=False, stop=None):
     """Minimise `objective` by random perturbations of `generator`'s variables; a SearchResult.
 
     budget: classifier evaluations in all (>= 1). Each candidate adds Gaussian noise of
     `scale` x (the variable's spread, at least 0.1) to a random `fraction` of every variable's
     entries; it is kept if its loss is lower, else the variables go back. target: stop once the
-    loss is at most this. The generator ends holding the best candidate, never a worse one than
-    it started with.
+    loss is at most this; stop: a function of no arguments, asked after every improvement,
+    that ends the search when it returns True (stopped 'target'). The generator ends holding the
+    best candidate, never a worse one than it started with.
     """
     if int(budget) < 1:
         raise UserError(f"--budget: must be at least 1 classifier evaluation, got {budget}")
@@ -55,7 +62,8 @@ def random_search(generator, objective, backbone, height, width, budget, fractio
     bar = Progress(int(budget), "evaluation") if progress else None
     kept = [v.numpy() for v in variables]  # the best state so far
     try:
-        while result.evaluations < budget and not (target is not None and result.loss <= target):
+        while result.evaluations < budget and not (target is not None and result.loss <= target) \
+                and result.stopped != "target":
             for v, value, spread in zip(variables, kept, spreads):
                 mask = rng.random(v.shape) < fraction
                 v.assign(value + mask * rng.normal(0.0, scale * spread, v.shape).astype(np.float32))
@@ -63,6 +71,8 @@ def random_search(generator, objective, backbone, height, width, budget, fractio
             result.evaluations += 1
             if np.isfinite(candidate) and candidate < result.loss:
                 result.loss, kept = candidate, [v.numpy() for v in variables]
+                if stop is not None and stop():
+                    result.stopped = "target"
             result.history.append(result.loss)
             if bar:
                 bar.update(result.evaluations, [("loss", result.loss)])

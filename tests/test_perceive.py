@@ -1,0 +1,52 @@
+"""tfart-perceive end to end, by gradient and by random search, and its answers to bad input."""
+import numpy as np
+import pytest
+from PIL import Image
+
+
+def test_gradient_draws_strokes_to_the_target_and_writes_an_svg(run_script, digits_file, tmp_path):
+    labels = tmp_path / "digits.txt"
+    labels.write_text("\n".join(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]))
+    code, out, err = run_script("perceive", "--target", "seven", "--models", digits_file, "--labels", str(labels),
+                                "--size", "48", "--strokes", "16", "--out", str(tmp_path / "seven.svg"))
+    assert code == 0, err
+    assert "gradient:" in out and "'seven'" in out
+    p = float(out.split("p = ")[-1].split()[0])
+    assert p >= 0.9  # stopped at the threshold
+    assert (tmp_path / "seven.svg").read_text().count("<path ") == 16
+    assert np.asarray(Image.open(tmp_path / "seven.png")).shape == (48, 48, 3)
+
+
+def test_random_search_spends_its_budget(run_script, digits_file, tmp_path):
+    code, out, err = run_script("perceive", "--target", "7", "--models", digits_file, "--size", "48",
+                                "--method", "random_search", "--budget", "40", "--threshold", "1",
+                                "--out", str(tmp_path / "r.png"))
+    assert code == 0, err
+    assert "random_search: 40 classifier evaluations" in out and (tmp_path / "r.png").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--target", "sevn", "--labels", "LABELS"], "digits.keras; did you mean 'seven'?"),
+    (["--target", "1", "--labels", "SHORT"], "--labels: "),
+    (["--target", "1", "--models", "FEATURES"], "is not a classifier"),
+    (["--target", "1", "--models", "BROKEN"], "as a Keras model"),
+    (["--target", "1", "--budget", "0"], "--budget: must be at least 1"),
+    (["--target", "1", "--models", ""], "--models: needs one or more classifiers"),
+])
+def test_bad_input_is_one_line_and_writes_nothing(run_script, digits_file, tmp_path, args, message):
+    import tensorflow as tf
+    files = {"LABELS": tmp_path / "labels.txt", "SHORT": tmp_path / "short.txt",
+             "FEATURES": tmp_path / "features.keras", "BROKEN": tmp_path / "broken.keras"}
+    files["LABELS"].write_text("\n".join(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]))
+    files["SHORT"].write_text("a\nb\n")
+    files["BROKEN"].write_bytes(b"not a model")
+    if "FEATURES" in args:
+        tf.keras.Sequential([tf.keras.Input((16, 16, 3)), tf.keras.layers.Conv2D(4, 3)]).save(files["FEATURES"])
+    args = [str(files.get(a, a)) for a in args]
+    if "--models" not in args:
+        args += ["--models", digits_file]
+    out = tmp_path / "out"
+    code, stdout, stderr = run_script("perceive", *args, "--size", "48", "--out", str(out / "x.png"))
+    assert code in (1, 2) and len(stderr.strip().splitlines()) == 1, stderr
+    assert message in stderr, stderr
+    assert not out.exists()

@@ -1,0 +1,136 @@
+"""Perception engines: draw what classifiers see as a class, by gradient or by random search.
+
+    tfart-perceive --target "goldfish" --models mobilenet_v2,resnet50 --out out/goldfish.svg
+    tfart-perceive --target 7 --models digits.keras --labels digits.txt --input_range 0,1 --size 48
+    tfart-perceive --target 7 --models digits.keras --method random_search --budget 3000
+
+The generator (--generator: strokes by default, or cppn, fourier_cppn, fft) is changed until every
+classifier of --models (keras.applications names, with --weights, or your own .keras/.h5
+classifier files) gives --target at least --threshold, or --budget classifier evaluations are
+spent. --method gradient back-propagates the classifiers' cross-entropy into the generator's
+parameters (a step counts as tfart.search.GRADIENT_STEP_COST evaluations per model);
+random_search perturbs the same parameters and keeps what the classifiers like better (Tom
+White's Perception Engines). Each classifier sees its own random transform of the drawing
+(--transforms none turns them off). At the end each classifier's probability is printed.
+--out x.png writes x.png; x.gif writes that time-lapse and x.png; x.svg writes the strokes as
+vector paths and x.png beside them. (scripts/perceive.py is the same command.)
+"""
+import os
+
+from absl import flags
+
+from tfart import cli
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("target", None, "The class: an index, or a name of the classifiers' labels.")
+flags.DEFINE_list("models", ["mobilenet_v2"], "keras.applications names and/or Keras classifier files.")
+flags.DEFINE_list("model_weights", None, "A weight per model in the ensemble (equal by default).")
+flags.DEFINE_string("weights", "imagenet", "Weights of the keras.applications models: imagenet "
+                    "(downloaded once), a weights file, or none (random: the machinery only).")
+flags.DEFINE_string("labels", None, "Class names of the model files, one per line.")
+flags.DEFINE_enum("input_range", "0,1", ["0,1", "-1,1", "0,255"], "What the model files take as pixel values.")
+flags.DEFINE_enum("generator", "strokes", ["strokes", "cppn", "fourier_cppn", "fft"], "What draws.")
+flags.DEFINE_integer("strokes", 32, "Strokes of the stroke generator.")
+flags.DEFINE_enum("style", "ink", ["ink", "marker"], "The strokes' look.")
+flags.DEFINE_enum("method", "gradient", ["gradient", "random_search"], "How the drawing is changed.")
+flags.DEFINE_integer("budget", 3000, "Classifier evaluations to spend at most.")
+flags.DEFINE_float("threshold", 0.9, "Stop when every model gives the target this probability (1: never).")
+flags.DEFINE_float("lr", 0.05, "Learning rate of --method gradient.")
+flags.DEFINE_enum("transforms", "standard", ["none", "standard"], "Random transforms before each model.")
+flags.DEFINE_integer("size", 224, "Side of the drawing in pixels.")
+flags.DEFINE_string("out", "out/perceive.png", "A .png, a .gif/.mp4 time-lapse, a .svg, or a folder.")
+flags.DEFINE_integer("timelapse_every", 10, "Steps (or kept candidates' evaluations) between frames.")
+flags.DEFINE_string("export", None, "Export the drawing's generator as a SavedModel folder here.")
+flags.DEFINE_integer("seed", 0, "Random seed.")
+cli.seed()
+cli.not_empty("models", "one or more classifiers")
+cli.positive("strokes", 4096)
+flags.register_validator("budget", lambda v: v >= 1, message="must be at least 1 classifier evaluation")
+flags.register_validator("threshold", lambda v: 0 < v <= 1, message="must be in (0, 1]")
+cli.greater_than("lr", 0.0)
+cli.positive("size", 4096)
+cli.positive("timelapse_every")
+flags.register_validator("model_weights", lambda v: v is None or all(cli.is_weight(w) for w in v),
+                         message="must be non-negative numbers, one per model")
+
+
+def outputs():
+    """jobs.Outputs and the SVG path (or None) from --out."""
+    from tfart.errors import UsageError
+    from tfart.jobs import Outputs
+    svg = None
+    if FLAGS.out.lower().endswith(".svg"):
+        if FLAGS.generator != "strokes":
+            raise UsageError(f"--out: an SVG holds strokes; --generator {FLAGS.generator} draws no paths")
+        svg = FLAGS.out
+        out = cli.Out(os.path.dirname(svg), os.path.splitext(os.path.basename(svg))[0], ".svg")
+    else:
+        out = cli.out_path(FLAGS.out, "perceive")
+    timelapse = out.path(out.suffix) if out.suffix in cli.ANIMATIONS else None
+    return Outputs(png=out.path(".png"), timelapse=timelapse, timelapse_every=FLAGS.timelapse_every,
+                   export=FLAGS.export, about={"target": FLAGS.target, "models": FLAGS.models}), svg
+
+
+def main(argv):
+    import keras
+
+    from tfart import classifiers, generators, imaging, jobs, search, transforms
+    from tfart.errors import UsageError
+    from tfart.optimize import Settings
+
+    keras.utils.set_random_seed(FLAGS.seed)
+    if FLAGS.target is None:
+        raise UsageError("--target: give a class name or index")
+    if FLAGS.model_weights and len(FLAGS.model_weights) != len(FLAGS.models):
+        raise UsageError(f"--model_weights: {len(FLAGS.model_weights)} weights for {len(FLAGS.models)} models")
+    out, svg = outputs()
+    out.check()
+    if svg:
+        imaging.check_writable(svg, "--out")
+    if FLAGS.method == "random_search" and out.timelapse:
+        raise UsageError("--out: a time-lapse follows the steps of --method gradient")
+    judges = [classifiers.Classifier(m, FLAGS.weights, FLAGS.input_range,
+                                     None if m in classifiers.APPLICATIONS else FLAGS.labels) for m in FLAGS.models]
+    indices = [j.class_index(FLAGS.target) for j in judges]
+    transform = transforms.standard(FLAGS.size) if FLAGS.transforms == "standard" else None
+    weights = [float(w) for w in FLAGS.model_weights] if FLAGS.model_weights else None
+    objective = classifiers.ensemble(judges, indices, weights, transform)
+    size = FLAGS.size
+    own = dict(strokes=FLAGS.strokes, style=FLAGS.style) if FLAGS.generator == "strokes" else dict(latent_dim=0)
+    generator = generators.make(FLAGS.generator, size, size, seed=FLAGS.seed, **own)
+    out.check(generator, size, size)
+    goal = classifiers.Threshold(judges, indices, FLAGS.threshold, generator, size, size)
+    per_step = search.GRADIENT_STEP_COST * len(judges)
+
+    if FLAGS.method == "gradient":
+        steps = max(1, int(FLAGS.budget // per_step))
+        result = jobs.run(generator, objective, None, height=size, width=size,
+                          settings=Settings(steps=steps, lr=FLAGS.lr), outputs=out,
+                          watch=[goal] if FLAGS.threshold < 1 else [])
+        spent = result.step * per_step
+    else:
+        found = search.random_search(generator, objective, None, size, size, budget=FLAGS.budget // len(judges),
+                                     seed=FLAGS.seed, progress=True,
+                                     stop=goal.reached if FLAGS.threshold < 1 else None)
+        spent = found.evaluations * len(judges)
+        written = jobs.write(generator, size, size, out, finished=found.stopped in jobs.FINISHED)
+        result = jobs.JobResult(found.stopped, "optimize", found.evaluations, found.history, written)
+    if svg and result.stopped in jobs.FINISHED:
+        with imaging.atomic_path(svg, "--out") as tmp:
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(generator.to_svg(size, size))
+        result.written.append(svg)
+    image = generator.image(size, size)
+    print(f"{FLAGS.method}: {spent:g} classifier evaluations"
+          + (f" (a gradient step counts {search.GRADIENT_STEP_COST:g} per model)" if FLAGS.method == "gradient" else ""))
+    for judge, index, p in zip(judges, indices, classifiers.scores(judges, indices, image)):
+        print(f"  {os.path.basename(judge.name):<24} {judge.labels[index]!r:<24} p = {p:.3f}")
+    cli.finish(result)
+
+
+def run():
+    cli.run(main)
+
+
+if __name__ == "__main__":
+    run()
