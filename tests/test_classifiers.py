@@ -91,3 +91,15 @@ def test_an_application_by_name_with_imagenet_class_names():
     assert judge.size == (224, 224) and judge.classes == 1000
     assert judge.class_index("airliner") == 404
     assert judge(np.zeros((1, 64, 64, 3), np.float32)).shape == (1, 1000)
+
+
+def test_the_digits_classifier_is_trained_once_into_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("TFART_CACHE", str(tmp_path))
+    judge = classifiers.Classifier("digits")
+    cached = tmp_path / classifiers.DIGITS_FILE
+    assert judge.classes == 10 and judge.channels == 1 and cached.exists()
+    stamp = cached.stat().st_mtime_ns
+    classifiers.Classifier("digits")
+    assert cached.stat().st_mtime_ns == stamp  # loaded, not trained again
+    cached.write_bytes(b"damaged")
+    assert classifiers.Classifier("digits").classes == 10  # a damaged file is trained again
