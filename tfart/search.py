@@ -51,7 +51,7 @@ def random_search(generator, objective, backbone, height, width, budget, fractio
         raise UserError(f"random search: fraction must be in (0, 1] and scale > 0, got {fraction}, {scale}")
     rng = np.random.default_rng(seed)
     variables = generator.variables_to_train(part)
-    spreads = [max(float(np.std(v.numpy())), 0.1) for v in variables]
+    spreads = [max(float(np.std(v.numpy())) if np.size(v.numpy()) else 0.0, 0.1) for v in variables]
 
     @tf.function
     def loss():

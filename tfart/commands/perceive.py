@@ -74,9 +74,8 @@ def outputs():
 def main(argv):
     import keras
 
-    from tfart import classifiers, generators, imaging, jobs, search, transforms
+    from tfart import classifiers, generators, imaging, jobs, perception, search, transforms
     from tfart.errors import UsageError
-    from tfart.optimize import Settings
 
     keras.utils.set_random_seed(FLAGS.seed)
     if FLAGS.target is None:
@@ -94,27 +93,13 @@ def main(argv):
     indices = [j.class_index(FLAGS.target) for j in judges]
     transform = transforms.standard(FLAGS.size) if FLAGS.transforms == "standard" else None
     weights = [float(w) for w in FLAGS.model_weights] if FLAGS.model_weights else None
-    objective = classifiers.ensemble(judges, indices, weights, transform)
-    size = FLAGS.size
     own = dict(strokes=FLAGS.strokes, style=FLAGS.style) if FLAGS.generator == "strokes" else dict(latent_dim=0)
-    generator = generators.make(FLAGS.generator, size, size, seed=FLAGS.seed, **own)
-    out.check(generator, size, size)
-    goal = classifiers.Threshold(judges, indices, FLAGS.threshold, generator, size, size)
-    per_step = search.GRADIENT_STEP_COST * len(judges)
-
-    if FLAGS.method == "gradient":
-        steps = max(1, int(FLAGS.budget // per_step))
-        result = jobs.run(generator, objective, None, height=size, width=size,
-                          settings=Settings(steps=steps, lr=FLAGS.lr), outputs=out,
-                          watch=[goal] if FLAGS.threshold < 1 else [])
-        spent = result.step * per_step
-    else:
-        found = search.random_search(generator, objective, None, size, size, budget=FLAGS.budget // len(judges),
-                                     seed=FLAGS.seed, progress=True,
-                                     stop=goal.reached if FLAGS.threshold < 1 else None)
-        spent = found.evaluations * len(judges)
-        written = jobs.write(generator, size, size, out, finished=found.stopped in jobs.FINISHED)
-        result = jobs.JobResult(found.stopped, "optimize", found.evaluations, found.history, written)
+    generator = generators.make(FLAGS.generator, FLAGS.size, FLAGS.size, seed=FLAGS.seed, **own)
+    out.check(generator, FLAGS.size, FLAGS.size)
+    result, spent = perception.draw(generator, judges, indices, method=FLAGS.method, budget=FLAGS.budget,
+                                    size=FLAGS.size, threshold=FLAGS.threshold, lr=FLAGS.lr, weights=weights,
+                                    transform=transform, outputs=out, seed=FLAGS.seed)
+    size = FLAGS.size
     if svg and result.stopped in jobs.FINISHED:
         with imaging.atomic_path(svg, "--out") as tmp:
             with open(tmp, "w", encoding="utf-8") as f:
