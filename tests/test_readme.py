@@ -46,6 +46,7 @@ tfart-render() { command tfart-render "$@" --width 48 --height 40 $(small_frames
 random_unless_hed() { case "$*" in *"--weights hed"*) ;; *) echo --weights none;; esac; }
 tfart-style() { command tfart-style "$@" $(random_unless_hed "$@") --size 48 --steps 2 --fit_steps 2; }
 tfart-dream() { command tfart-dream "$@" $(random_unless_hed "$@") --size 48 --steps 2 --octaves 1 --channels 2; }
+tfart-perceive() { command tfart-perceive "$@" --weights none --size 48 --budget 9 --upscale 2; }
 set -e
 '''
 
@@ -74,3 +75,4 @@ def test_readme_commands_run(tmp_path):
     assert (tmp_path / "out" / "seed" / "grain30.gif").exists() and (tmp_path / "out" / "seed" / "fourier_x4.png").exists()
     assert (tmp_path / "out" / "dream" / "scales_fourier_cppn.png").exists()
     assert (tmp_path / "out" / "dream" / "scales_cppn_big_x4.png").exists()
+    assert (tmp_path / "out" / "perceive" / "seven.svg").exists() and (tmp_path / "out" / "perceive" / "goldfish.svg").exists()

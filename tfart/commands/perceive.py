@@ -41,6 +41,7 @@ flags.DEFINE_integer("size", 224, "Side of the drawing in pixels.")
 flags.DEFINE_string("out", "out/perceive.png", "A .png, a .gif/.mp4 time-lapse, a .svg, or a folder.")
 flags.DEFINE_integer("timelapse_every", 10, "Steps (or kept candidates' evaluations) between frames.")
 flags.DEFINE_string("export", None, "Export the drawing's generator as a SavedModel folder here.")
+flags.DEFINE_integer("upscale", 0, "Also render the drawing at this many times the size (strokes, CPPNs).")
 flags.DEFINE_integer("seed", 0, "Random seed.")
 cli.seed()
 cli.not_empty("models", "one or more classifiers")
@@ -50,6 +51,7 @@ flags.register_validator("threshold", lambda v: 0 < v <= 1, message="must be in 
 cli.greater_than("lr", 0.0)
 cli.positive("size", 4096)
 cli.positive("timelapse_every")
+cli.at_least("upscale", 0)
 flags.register_validator("model_weights", lambda v: v is None or all(cli.is_weight(w) for w in v),
                          message="must be non-negative numbers, one per model")
 
@@ -68,7 +70,8 @@ def outputs():
         out = cli.out_path(FLAGS.out, "perceive")
     timelapse = out.path(out.suffix) if out.suffix in cli.ANIMATIONS else None
     return Outputs(png=out.path(".png"), timelapse=timelapse, timelapse_every=FLAGS.timelapse_every,
-                   export=FLAGS.export, about={"target": FLAGS.target, "models": FLAGS.models}), svg
+                   export=FLAGS.export, upscale=FLAGS.upscale,
+                   about={"target": FLAGS.target, "models": FLAGS.models}), svg
 
 
 def main(argv):
