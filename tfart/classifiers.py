@@ -17,6 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfart import imaging, monitors
 from tfart.errors import UserError
 from tfart.objectives import Objective
 
@@ -140,8 +141,6 @@ def train_digits(seed=0):
 
 def digits_file(flag="--models"):
     """The path of the digits classifier, trained once into the tfart cache (tfart.hed.cache_folder)."""
-    import tempfile
-
     from tfart.hed import cache_folder
     folder = cache_folder()
     path = os.path.join(folder, DIGITS_FILE)
@@ -152,19 +151,8 @@ def digits_file(flag="--models"):
         except Exception:
             pass  # a damaged file is trained again
     model, _ = train_digits()
-    try:
-        os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".keras")
-        os.close(fd)
-        try:
-            model.save(tmp)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-    except OSError as e:
-        raise UserError(f"{flag} digits: cannot write {folder} ({e.strerror}); set TFART_CACHE "
-                        "to a writable folder") from None
+    with imaging.atomic_path(path, f"{flag} digits (set TFART_CACHE to a writable folder)") as tmp:
+        model.save(tmp)
     return path
 
 
@@ -218,7 +206,7 @@ def scores(classifiers, indices, image):
     return [float(c.probabilities(image)[0, i]) for c, i in zip(classifiers, indices)]
 
 
-class Threshold:
+class Threshold(monitors.Monitor):
     """A loop monitor that ends the run (optimize.StopRun) once every classifier gives its target
     at least `threshold` on the untransformed image. `reached()` is the same test, for search."""
 
@@ -230,13 +218,7 @@ class Threshold:
         image = self.generator.image(self.height, self.width)
         return min(scores(self.classifiers, self.indices, image)) >= self.threshold
 
-    def on_start(self, run):
-        pass
-
     def on_step(self, run, loss, terms):
         from tfart.optimize import StopRun
         if self.reached():
             raise StopRun()
-
-    def on_end(self, run, result):
-        pass
