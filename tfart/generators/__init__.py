@@ -8,8 +8,10 @@ from tfart.generators.fourier import FourierCPPN
 from tfart.generators.pixel import FFTImage, PixelImage
 from tfart.generators.strokes import Strokes
 
-PARAMETERIZATIONS = {"cppn": CPPN, "fourier_cppn": FourierCPPN, "pixel": PixelImage, "fft": FFTImage,
-                     "strokes": Strokes}
+# The parameterizations of an image (style transfer, feature visualization), and every generator
+# an optimization job can make (perception engines also draw with strokes).
+PARAMETERIZATIONS = {"cppn": CPPN, "fourier_cppn": FourierCPPN, "pixel": PixelImage, "fft": FFTImage}
+GENERATORS = {**PARAMETERIZATIONS, "strokes": Strokes}
 # A CPPN made to be optimized starts smooth. The CPPN's own defaults draw crisp random art, but
 # such a network fits a photograph about 3x worse: 200 Adam steps at lr 0.01 on skimage:chelsea at
 # 128 px leave a pixel MSE of 0.0175 (art defaults) against 0.0058 (these), and the Fourier-CPPN
@@ -29,10 +31,10 @@ def make(parameterization, height=None, width=None, **kwargs):
     dropped for the others. A Fourier-CPPN's reference canvas is
     the H x W canvas's shorter side unless given.
     """
-    if parameterization not in PARAMETERIZATIONS:
+    if parameterization not in GENERATORS:
         raise UserError(f"--parameterization: unknown {parameterization!r}; "
-                        f"choose from {', '.join(PARAMETERIZATIONS)}")
-    cls = PARAMETERIZATIONS[parameterization]
+                        f"choose from {', '.join(GENERATORS)}")
+    cls = GENERATORS[parameterization]
     if cls is Strokes:  # resolution-free, with parameters of its own
         takes = inspect.signature(cls.__init__).parameters
         return cls(**{k: v for k, v in kwargs.items() if k in takes})
