@@ -1,0 +1,86 @@
+"""The CPPN VAE: shapes, the KL term, that it learns, its export, and one step on 1 vs 2 replicas."""
+import os
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfart import export, rendering, vae
+
+
+def test_shapes_and_the_decoder_renders_at_any_size():
+    model = vae.VAE(image_size=16, channels=1, latent_dim=4)
+    mean, log_variance = model.encoder(tf.zeros([3, 16, 16, 1]))
+    assert mean.shape == log_variance.shape == (3, 4)
+    z = tf.random.normal([3, 4], seed=1)
+    assert model.decode(z).shape == (3, 16, 16, 1) and model.decode(z, size=40).shape == (3, 40, 40, 1)
+    assert model.decoder.latent_dim == 4
+
+
+def test_kl_term_equals_the_closed_form():
+    rng = np.random.default_rng(0)
+    mean, log_variance = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
+    variance = np.exp(log_variance)
+    expected = 0.5 * np.sum(variance + mean ** 2 - 1 - log_variance, axis=1)
+    np.testing.assert_allclose(vae.kl_divergence(tf.constant(mean, tf.float32), tf.constant(log_variance, tf.float32)),
+                               expected, rtol=1e-5)
+
+
+def test_the_loss_falls_on_a_tiny_data_set():
+    keras.utils.set_random_seed(0)
+    strategy = tf.distribute.get_strategy()
+    model = vae.VAE(image_size=12, channels=1, latent_dim=4)
+    optimizer = keras.optimizers.Adam(3e-3)
+    optimizer.build(model.trainable_variables)
+    step = vae.train_step(model, optimizer, strategy, global_batch=32)
+    data = list(vae.digits(12, 4).take(32).batch(32))
+    losses = [float(step(*data[0])[0]) for _ in range(40)]
+    assert losses[-1] < 0.7 * losses[0]
+
+
+def test_the_exported_decoder_renders_the_same_pixels(tmp_path):
+    model = vae.VAE(image_size=12, channels=3, latent_dim=4)
+    path = export.export(model.decoder, str(tmp_path / "decoder"))
+    loaded = export.load(path)
+    z = np.random.default_rng(2).normal(size=(2, 4)).astype("float32")
+    for size in (12, 30):
+        np.testing.assert_allclose(rendering.render(loaded, size, size, z=z),
+                                   model.decoder.image(size, size, z=z).numpy(), atol=1e-5)
+
+
+REPLICAS = textwrap.dedent("""
+    import sys
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    import keras, numpy as np
+    from tfart import vae
+    weights = []
+    for devices in (["/cpu:0"], ["/cpu:0", "/cpu:1"]):
+        strategy = tf.distribute.MirroredStrategy(devices)
+        with strategy.scope():
+            keras.utils.set_random_seed(0)
+            model = vae.VAE(image_size=12, channels=1, latent_dim=4)
+            optimizer = keras.optimizers.Adam(1e-2)
+            optimizer.build(model.trainable_variables)
+        step = vae.train_step(model, optimizer, strategy, global_batch=16)
+        data = strategy.experimental_distribute_dataset(vae.digits(12, 4).take(16).batch(16))
+        losses = [float(step(*batch)[0]) for batch in data]
+        print(len(devices), "replicas, loss", losses[0])
+        weights.append([v.numpy() for v in model.trainable_variables])
+    print("max difference", max(float(np.abs(a - b).max()) for a, b in zip(*weights)))
+""")
+
+
+def test_one_step_on_two_replicas_equals_one_step_on_one():
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    proc = subprocess.run([sys.executable, "-c", REPLICAS], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = proc.stdout.strip().splitlines()
+    one, two = (float(line.split("loss ")[1]) for line in lines[:2])
+    assert one == pytest.approx(two, rel=1e-5)
+    assert float(lines[-1].split()[-1]) < 1e-5  # the same weights after the step

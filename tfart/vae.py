@@ -1,0 +1,131 @@
+"""A learned latent space: a VAE whose decoder is a CPPN, trained with tf.distribute.
+
+David Ha's "Generating Large Images from Latent Vectors" trains a CPPN as the decoder of a VAE, so
+every latent point is a resolution-free image: trained on 28 px digits, it renders at 1080p.
+
+    strategy = tf.distribute.MirroredStrategy()          # or the default strategy
+    with strategy.scope():
+        model = vae.VAE(image_size=24, channels=1, latent_dim=8)
+        optimizer = keras.optimizers.Adam(1e-3)
+        optimizer.build(model.trainable_variables)
+    step = vae.train_step(model, optimizer, strategy, global_batch=64)
+    for images, noise in strategy.experimental_distribute_dataset(vae.digits(24, 8).batch(64)):
+        loss, reconstruction, kl = step(images, noise)
+    tfart.render(model.decoder, 1080, 1080, z=some_z)   # the decoder is a tfart generator
+
+The sampling noise travels with each example in the data set (a stateless draw from its index
+and the epoch), so a step gives the same update on one replica or many: the per-example losses
+are summed and divided by the global batch (tf.nn.compute_average_loss), the replicas'
+gradients are summed, and the optimizer applies them once, in cross-replica context.
+"""
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfart import generators
+from tfart.errors import UserError
+
+
+class Encoder(keras.Model):
+    """[B, S, S, C] images in [0, 1] -> (mean, log variance), each [B, latent_dim]."""
+
+    def __init__(self, latent_dim, width=32, name="encoder", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.convs = [keras.layers.Conv2D(width, 3, strides=2, padding="same", activation="relu"),
+                      keras.layers.Conv2D(2 * width, 3, strides=2, padding="same", activation="relu")]
+        self.flatten = keras.layers.Flatten()
+        self.head = keras.layers.Dense(2 * latent_dim)
+
+    def call(self, images):
+        x = images
+        for conv in self.convs:
+            x = conv(x)
+        mean, log_variance = tf.split(self.head(self.flatten(x)), 2, axis=-1)
+        return mean, log_variance
+
+
+def kl_divergence(mean, log_variance):
+    """KL(N(mean, exp(log_variance)) || N(0, I)) per example: [B, L] -> [B], in closed form."""
+    return -0.5 * tf.reduce_sum(1.0 + log_variance - tf.square(mean) - tf.exp(log_variance), axis=-1)
+
+
+class VAE(keras.Model):
+    """Encoder + CPPN decoder (a tfart generator with a latent code), and the VAE's losses.
+
+    image_size, channels: the training images, [S, S, channels] (1 or 3). beta weighs the KL term.
+    decoder: 'cppn' or 'fourier_cppn'; it renders z at any size afterwards.
+    """
+
+    def __init__(self, image_size, channels=1, latent_dim=8, decoder="cppn", beta=1.0, seed=0, **kwargs):
+        super().__init__(name="vae", **kwargs)
+        if channels not in (1, 3):
+            raise UserError(f"--channels: 1 or 3, got {channels}")
+        if decoder not in ("cppn", "fourier_cppn"):
+            raise UserError(f"--decoder: cppn or fourier_cppn, got {decoder!r}")
+        if int(image_size) < 8:
+            raise UserError(f"--image_size: the encoder needs at least 8 px, got {image_size}")
+        self.image_size, self.channels, self.latent_dim, self.beta = int(image_size), channels, latent_dim, beta
+        self.encoder = Encoder(latent_dim)
+        self.encoder(tf.zeros([1, self.image_size, self.image_size, channels]))
+        self.decoder = generators.make(decoder, self.image_size, self.image_size, latent_dim=latent_dim,
+                                       colour=channels == 3, seed=seed)
+
+    @property
+    def trainable_variables(self):
+        """The encoder's weights and the decoder's (not the decoder's own latent code)."""
+        return self.encoder.trainable_variables + self.decoder.weight_variables
+
+    def decode(self, z, size=None):
+        """z [B, L] -> images [B, size, size, channels] in [0, 1] (the training size by default)."""
+        size = size or self.image_size
+        return self.decoder.image(size, size, z=z)[..., :self.channels]
+
+    def losses(self, images, noise):
+        """Per-example (total, reconstruction, KL), each [B]: the summed squared error of the
+        decoded sample z = mean + std * noise, and beta-weighted KL in the total."""
+        mean, log_variance = self.encoder(images)
+        z = mean + tf.exp(0.5 * log_variance) * noise
+        reconstruction = tf.reduce_sum(tf.square(self.decode(z) - images), axis=[1, 2, 3])
+        kl = kl_divergence(mean, log_variance)
+        return reconstruction + self.beta * kl, reconstruction, kl
+
+
+def train_step(model, optimizer, strategy, global_batch):
+    """A compiled step over one distributed batch: (images, noise) -> (loss, reconstruction, KL),
+    each the global mean per example. `optimizer` must be built for model.trainable_variables
+    under the strategy's scope."""
+    variables = model.trainable_variables
+
+    def replica(images, noise):
+        with tf.GradientTape() as tape:
+            total, reconstruction, kl = model.losses(images, noise)
+            loss = tf.nn.compute_average_loss(total, global_batch_size=global_batch)
+        parts = [tf.nn.compute_average_loss(v, global_batch_size=global_batch) for v in (reconstruction, kl)]
+        return [loss] + parts, tape.gradient(loss, variables)
+
+    @tf.function
+    def step(images, noise):
+        values, grads = strategy.run(replica, args=(images, noise))
+        total = lambda v: strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None)  # noqa: E731
+        optimizer.apply_gradients(zip([total(g) for g in grads], variables))
+        return tuple(total(v) for v in values)
+    return step
+
+
+def digits(image_size, latent_dim, epoch=0):
+    """scikit-learn's 1797 handwritten digits as a tf.data set of (image [S, S, 1] in [0, 1], noise [L]).
+
+    White ink on black, resized from 8 x 8. The noise of example i is a stateless draw seeded by
+    (i, epoch): the same on any number of replicas.
+    """
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise UserError("--dataset digits: needs scikit-learn (pip install -e \".[perceive]\")") from None
+    images = tf.image.resize(load_digits().images[..., None].astype(np.float32) / 16.0,
+                             (image_size, image_size)).numpy().clip(0, 1)
+    indices = np.arange(len(images), dtype=np.int32)
+
+    def with_noise(image, index):
+        return image, tf.random.stateless_normal([latent_dim], seed=tf.stack([index, epoch]))
+    return tf.data.Dataset.from_tensor_slices((images, indices)).map(with_noise)
