@@ -50,5 +50,6 @@ setup(
         "tfart-style = tfart.commands.style_transfer:run",
         "tfart-dream = tfart.commands.dream:run",
         "tfart-perceive = tfart.commands.perceive:run",
+        "tfart-train-latent = tfart.commands.train_latent:run",
     ]},
 )

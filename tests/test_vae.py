@@ -1,4 +1,5 @@
-"""The CPPN VAE: shapes, the KL term, that it learns, its export, and one step on 1 vs 2 replicas."""
+"""The CPPN VAE: shapes, the KL term, that it learns, its export, one step on 1 vs 2 replicas, and
+tfart-train-latent end to end with its bad input."""
 import os
 import subprocess
 import sys
@@ -8,6 +9,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from PIL import Image
 
 from tfart import export, rendering, vae
 
@@ -84,3 +86,44 @@ def test_one_step_on_two_replicas_equals_one_step_on_one():
     one, two = (float(line.split("loss ")[1]) for line in lines[:2])
     assert one == pytest.approx(two, rel=1e-5)
     assert float(lines[-1].split()[-1]) < 1e-5  # the same weights after the step
+
+
+def test_train_latent_end_to_end_resume_and_export(run_script, tmp_path):
+    out = tmp_path / "latent"
+    code, stdout, stderr = run_script("train_latent", "--epochs", "1", "--image_size", "12", "--batch_size", "256",
+                                      "--out", str(out), "--export", str(tmp_path / "decoder"))
+    assert code == 0, stderr
+    assert (out / "samples.png").exists() and (tmp_path / "decoder" / "saved_model.pb").exists()
+    code, stdout, stderr = run_script("train_latent", "--epochs", "2", "--image_size", "12", "--batch_size", "256",
+                                      "--out", str(out), "--resume")
+    assert code == 0 and "resuming after epoch 1" in stdout, stderr
+    code, stdout, stderr = run_script("train_latent", "--epochs", "3", "--image_size", "16", "--out", str(out), "--resume")
+    assert code == 1 and stderr.strip().splitlines() == [stderr.strip()] and "is of another architecture" in stderr
+
+
+def test_train_latent_reads_a_folder_and_counts_what_it_skips(run_script, tmp_path):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(3):
+        Image.fromarray(np.full((20, 30, 3), 60 * i, np.uint8)).save(photos / f"{i}.png")
+    (photos / "notes.png").write_text("not an image")
+    code, stdout, stderr = run_script("train_latent", "--data_dir", str(photos), "--image_size", "12", "--batch_size", "2",
+                                      "--epochs", "1", "--out", str(tmp_path / "out"))
+    assert code == 0, stderr
+    assert "skipped 1 unreadable file" in stdout
+
+
+@pytest.mark.parametrize("args, env, message", [
+    (["--data_dir", "EMPTY"], {}, "--data_dir: no readable images in"),
+    (["--data_dir", "MISSING"], {}, "--data_dir: no such folder"),
+    (["--strategy", "multi_worker"], {"TF_CONFIG": "{}"}, "--strategy multi_worker: TF_CONFIG must name"),
+    (["--resume"], {}, "--resume: no checkpoint in"),
+])
+def test_train_latent_bad_input(run_script, tmp_path, args, env, message, monkeypatch):
+    (tmp_path / "empty").mkdir()
+    args = [{"EMPTY": str(tmp_path / "empty"), "MISSING": str(tmp_path / "missing")}.get(a, a) for a in args]
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    code, stdout, stderr = run_script("train_latent", *args, "--out", str(tmp_path / "out"))
+    assert code in (1, 2) and len(stderr.strip().splitlines()) == 1 and message in stderr, stderr
+    assert not (tmp_path / "out").exists()

@@ -18,6 +18,8 @@ and the epoch), so a step gives the same update on one replica or many: the per-
 are summed and divided by the global batch (tf.nn.compute_average_loss), the replicas'
 gradients are summed, and the optimizer applies them once, in cross-replica context.
 """
+import os
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -112,20 +114,51 @@ def train_step(model, optimizer, strategy, global_batch):
     return step
 
 
-def digits(image_size, latent_dim, epoch=0):
-    """scikit-learn's 1797 handwritten digits as a tf.data set of (image [S, S, 1] in [0, 1], noise [L]).
+def with_noise(images, latent_dim, epoch=0):
+    """A tf.data set of images -> (image, noise [L]) pairs; the noise of example i is a stateless
+    draw seeded by (i, epoch), the same on any number of replicas."""
+    def pair(index, image):
+        return image, tf.random.stateless_normal([latent_dim], seed=tf.stack([tf.cast(index, tf.int32), epoch]))
+    return images.enumerate().map(pair)
 
-    White ink on black, resized from 8 x 8. The noise of example i is a stateless draw seeded by
-    (i, epoch): the same on any number of replicas.
-    """
+
+def digit_images(image_size):
+    """scikit-learn's 1797 handwritten digits, white ink on black, resized from 8 x 8: a tf.data
+    set of [S, S, 1] float32 in [0, 1]."""
     try:
         from sklearn.datasets import load_digits
     except ImportError:
         raise UserError("--dataset digits: needs scikit-learn (pip install -e \".[perceive]\")") from None
     images = tf.image.resize(load_digits().images[..., None].astype(np.float32) / 16.0,
                              (image_size, image_size)).numpy().clip(0, 1)
-    indices = np.arange(len(images), dtype=np.int32)
+    return tf.data.Dataset.from_tensor_slices(images)
 
-    def with_noise(image, index):
-        return image, tf.random.stateless_normal([latent_dim], seed=tf.stack([index, epoch]))
-    return tf.data.Dataset.from_tensor_slices((images, indices)).map(with_noise)
+
+def digits(image_size, latent_dim, epoch=0):
+    """The digits as (image, noise) pairs (digit_images, with_noise)."""
+    return with_noise(digit_images(image_size), latent_dim, epoch)
+
+
+def folder(path, image_size, channels=3, flag="--data_dir"):
+    """Every image Pillow reads in `path` (not its subfolders), centre-cropped square and resized:
+    (a tf.data set of [S, S, channels] float32 in [0, 1], how many files were skipped)."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+    if not os.path.isdir(path):
+        raise UserError(f"{flag}: no such folder {path!r}")
+    images, skipped = [], 0
+    for name in sorted(os.listdir(path)):
+        file = os.path.join(path, name)
+        if not os.path.isfile(file):
+            continue
+        try:
+            with Image.open(file) as im:
+                im = ImageOps.fit(ImageOps.exif_transpose(im).convert("L" if channels == 1 else "RGB"),
+                                  (image_size, image_size), Image.LANCZOS)
+                array = np.asarray(im, np.float32) / 255.0
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+            skipped += 1
+            continue
+        images.append(array.reshape(image_size, image_size, channels))
+    if not images:
+        raise UserError(f"{flag}: no readable images in {path!r}" + (f" ({skipped} files skipped)" if skipped else ""))
+    return tf.data.Dataset.from_tensor_slices(np.stack(images)), skipped

@@ -1,0 +1,155 @@
+"""Train a CPPN decoder's latent space (a VAE) on images, on one device or several.
+
+    tfart-train-latent                                   # scikit-learn's digits, offline
+    tfart-train-latent --data_dir photos/ --image_size 32 --channels 3 --export out/latent/decoder
+    tfart-train-latent --strategy mirrored --batch_size 256   # every GPU of this machine
+
+--out FOLDER gets ckpt/ (one checkpoint per epoch; --resume continues) and samples.png (random
+latent points decoded at --sample_size, 4x the training size by default). --export writes the
+decoder as a SavedModel with the render(height, width, z) of every tfart generator, so
+`tfart-render --model DIR` draws its samples at any size. --strategy multi_worker reads the
+cluster from TF_CONFIG (tf.distribute.MultiWorkerMirroredStrategy); run the same command on
+every machine. (scripts/train_latent.py is the same command.)
+"""
+import json
+import os
+
+from absl import flags
+
+from tfart import cli
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("data_dir", None, "A folder of images (any Pillow reads); default: --dataset.")
+flags.DEFINE_enum("dataset", "digits", ["digits"], "The built-in data set: scikit-learn's handwritten digits.")
+flags.DEFINE_integer("image_size", 24, "Training images are resized to this square side.")
+flags.DEFINE_integer("channels", None, "1 (grey) or 3 (colour); default: 1 for digits, 3 for --data_dir.")
+flags.DEFINE_integer("latent_dim", 8, "Size of the latent code z.")
+flags.DEFINE_enum("decoder", "cppn", ["cppn", "fourier_cppn"], "The decoder: a resolution-free generator.")
+flags.DEFINE_float("beta", 1.0, "Weight of the KL term.")
+flags.DEFINE_integer("epochs", 5, "Passes over the data.")
+flags.DEFINE_integer("batch_size", 64, "Global batch size (split over the replicas).")
+flags.DEFINE_float("lr", 1e-3, "Adam's learning rate.")
+flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multi_worker"], "tf.distribute strategy.")
+flags.DEFINE_string("out", "out/latent", "Folder for checkpoints (ckpt/) and samples.png.")
+flags.DEFINE_bool("resume", False, "Continue from the last checkpoint in OUT/ckpt.")
+flags.DEFINE_string("logdir", None, "TensorBoard log folder (losses per step, samples per epoch).")
+flags.DEFINE_string("export", None, "Export the decoder as a SavedModel folder here.")
+flags.DEFINE_integer("sample_size", None, "Side of the decoded samples (default: 4x --image_size).")
+flags.DEFINE_integer("seed", 0, "Random seed.")
+cli.seed()
+cli.positive("image_size", 1024)
+cli.positive("latent_dim", 1024)
+cli.at_least("beta", 0.0)
+cli.positive("epochs")
+cli.positive("batch_size")
+cli.greater_than("lr", 0.0)
+cli.positive("sample_size", 8192)
+flags.register_validator("channels", lambda v: v in (None, 1, 3), message="must be 1 or 3")
+
+
+def strategy():
+    """The tf.distribute strategy of --strategy (multi_worker checks TF_CONFIG first)."""
+    import tensorflow as tf
+
+    from tfart.errors import UsageError
+    if FLAGS.strategy == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if FLAGS.strategy == "multi_worker":
+        try:
+            config = json.loads(os.environ.get("TF_CONFIG", ""))
+            assert config["cluster"]["worker"] and config["task"]["type"] == "worker"
+        except (ValueError, KeyError, TypeError, AssertionError):
+            raise UsageError("--strategy multi_worker: TF_CONFIG must name the cluster's workers and this "
+                             "task, e.g. {\"cluster\": {\"worker\": [\"host1:12345\", \"host2:12345\"]}, "
+                             "\"task\": {\"type\": \"worker\", \"index\": 0}}") from None
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def main(argv):
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from tfart import export, imaging, vae
+    from tfart.errors import UsageError, UserError
+    from tfart.progress import Progress
+
+    keras.utils.set_random_seed(FLAGS.seed)
+    channels = FLAGS.channels or (3 if FLAGS.data_dir else 1)
+    if not FLAGS.data_dir and channels != 1:
+        raise UsageError("--channels: the digits are grey; use --channels 1")
+    checkpoints = os.path.join(FLAGS.out, "ckpt")
+    samples = os.path.join(FLAGS.out, "samples.png")
+    imaging.check_writable(samples, "--out")
+    if FLAGS.export:
+        imaging.check_writable(FLAGS.export, "--export", kind="folder")
+    if FLAGS.resume and not tf.train.latest_checkpoint(checkpoints):
+        raise UsageError(f"--resume: no checkpoint in {checkpoints!r}")
+    if FLAGS.data_dir:
+        data, skipped = vae.folder(FLAGS.data_dir, FLAGS.image_size, channels, "--data_dir")
+        if skipped:
+            print(f"skipped {skipped} unreadable file{'s' * (skipped > 1)} in {FLAGS.data_dir}")
+    else:
+        data = vae.digit_images(FLAGS.image_size)
+    distribution = strategy()
+    with distribution.scope():
+        model = vae.VAE(FLAGS.image_size, channels, FLAGS.latent_dim, FLAGS.decoder, FLAGS.beta, FLAGS.seed)
+        optimizer = keras.optimizers.Adam(FLAGS.lr)
+        optimizer.build(model.trainable_variables)
+        epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
+    checkpoint = tf.train.Checkpoint(encoder=model.encoder, decoder=model.decoder, optimizer=optimizer, epoch=epoch)
+    manager = tf.train.CheckpointManager(checkpoint, checkpoints, max_to_keep=2)
+    if FLAGS.resume:
+        try:
+            status = checkpoint.restore(manager.latest_checkpoint)
+            status.expect_partial()  # the manager's own save counter is not ours to restore
+            status.assert_existing_objects_matched()
+        except (AssertionError, ValueError, tf.errors.OpError) as e:
+            from absl import logging
+            logging.set_verbosity(logging.ERROR)  # the half-done restore warns about every value at exit
+            tf.get_logger().setLevel("ERROR")
+            raise UserError(f"--resume: the checkpoint in {checkpoints!r} is of another architecture "
+                            f"(--image_size, --channels, --latent_dim, --decoder): {str(e).splitlines()[0][:120]}") from None
+        print(f"resuming after epoch {int(epoch.numpy())}")
+    step = vae.train_step(model, optimizer, distribution, FLAGS.batch_size)
+    writer = tf.summary.create_file_writer(FLAGS.logdir) if FLAGS.logdir else None
+    z = tf.constant(np.random.default_rng(FLAGS.seed).normal(size=(16, FLAGS.latent_dim)), tf.float32)
+    size = FLAGS.sample_size or 4 * FLAGS.image_size
+    global_step = 0
+    while int(epoch.numpy()) < FLAGS.epochs:
+        e = int(epoch.numpy())
+        epoch_data = vae.with_noise(data, FLAGS.latent_dim, e)
+        batches = epoch_data.shuffle(4096, seed=FLAGS.seed + e).batch(FLAGS.batch_size, drop_remainder=True)
+        count = int(batches.cardinality().numpy())
+        if count < 1:
+            raise UsageError(f"--batch_size: {FLAGS.batch_size} is more than the {int(epoch_data.cardinality())} images")
+        bar = Progress(count, f"epoch {e + 1}/{FLAGS.epochs}, batch")
+        for i, (images, noise) in enumerate(distribution.experimental_distribute_dataset(batches)):
+            loss, reconstruction, kl = (float(v) for v in step(images, noise))
+            global_step += 1
+            bar.update(i + 1, [("loss", loss), ("reconstruction", reconstruction), ("kl", kl)])
+            if writer:
+                with writer.as_default(step=global_step):
+                    for name, value in (("loss", loss), ("reconstruction", reconstruction), ("kl", kl)):
+                        tf.summary.scalar(name, value)
+        bar.close()
+        epoch.assign_add(1)
+        manager.save(checkpoint_number=int(epoch.numpy()))
+        if writer:
+            with writer.as_default(step=global_step):
+                tf.summary.image("samples", model.decode(z[:4], FLAGS.image_size), max_outputs=4)
+    pictures = model.decoder.image(size, size, z=z).numpy()
+    imaging.save_png(samples, imaging.contact_sheet(list(pictures), columns=4) / 255.0, flag="--out")
+    print(f"wrote {samples}")
+    if FLAGS.export:
+        export.export(model.decoder, FLAGS.export, data=FLAGS.data_dir or FLAGS.dataset)
+        print(f"wrote {FLAGS.export}")
+
+
+def run():
+    cli.run(main)
+
+
+if __name__ == "__main__":
+    run()
