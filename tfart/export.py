@@ -14,7 +14,7 @@ import tempfile
 
 import tensorflow as tf
 
-from tfart.errors import UserError
+from tfart.errors import UserError, first_line
 
 
 class _Exported(tf.Module):
@@ -96,8 +96,7 @@ def load(path, flag="--model"):
         module = tf.saved_model.load(path)
         return LoadedGenerator(module)
     except Exception as e:  # corrupt protobufs and missing variables raise many different types
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise UserError(f"{flag}: {path!r} is not a readable tfart SavedModel ({first[:200]})") from None
+        raise UserError(f"{flag}: {path!r} is not a readable tfart SavedModel ({first_line(e, 200)})") from None
 
 
 def save_keras(generator, path, flag="--out"):

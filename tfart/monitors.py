@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfart import imaging
-from tfart.errors import UserError
+from tfart.errors import UserError, first_line
 from tfart.progress import Progress
 
 
@@ -86,6 +86,25 @@ class Timelapse(Monitor):
         imaging.save_animation(self.path, self.frames, fps=self.fps, flag="--timelapse")
 
 
+def restore(checkpoint, path, mismatch):
+    """Restore every variable of `checkpoint` from the checkpoint at `path`, or raise a UserError
+    `mismatch: why` (a checkpoint of another generator, size or architecture)."""
+    try:
+        status = checkpoint.restore(path)
+        # Values this run has no use for (Adam's slots when resuming with L-BFGS, a manager's save
+        # counter) are dropped quietly; TensorFlow would otherwise warn about each one at exit.
+        status.expect_partial()
+        # Every variable of this run must come from the checkpoint: another architecture raises
+        # here instead of resuming from a half-restored state.
+        status.assert_existing_objects_matched()
+    except (ValueError, AssertionError, tf.errors.OpError) as e:
+        # The half-done restore would warn about every value it left, at exit.
+        from absl import logging
+        logging.set_verbosity(logging.ERROR)
+        tf.get_logger().setLevel("ERROR")
+        raise UserError(f"{mismatch}: {first_line(e, 120)}") from None
+
+
 class Checkpointer(Monitor):
     """tf.train.Checkpoint of the generator, optimizer and step every `every` steps and at the end.
 
@@ -109,20 +128,9 @@ class Checkpointer(Monitor):
         """Restore the last checkpoint: its step, or a UserError naming --resume."""
         if self.manager.latest_checkpoint is None:
             raise UserError(f"--resume: no checkpoint in {self.directory!r}")
-        try:
-            status = self.checkpoint.restore(self.manager.latest_checkpoint)
-            # Values this run has no use for (Adam's slots when resuming with L-BFGS) are dropped
-            # quietly; TensorFlow would otherwise warn about each one at exit.
-            status.expect_partial()
-            # Every variable of this run must come from the checkpoint: a checkpoint of another
-            # generator or size raises here instead of resuming from a half-restored state.
-            status.assert_existing_objects_matched()
-        except (ValueError, AssertionError, tf.errors.OpError) as e:
-            # The half-done restore would warn about every value it left, at exit.
-            tf.get_logger().setLevel("ERROR")
-            raise UserError(f"--resume: the checkpoint in {self.directory!r} does not fit these flags "
-                            f"(size, parameterization, --train, --optimizer): "
-                            f"{str(e).splitlines()[0][:120]}") from None
+        restore(self.checkpoint, self.manager.latest_checkpoint,
+                f"--resume: the checkpoint in {self.directory!r} does not fit these flags "
+                "(size, parameterization, --train, --optimizer)")
         return int(self.step.numpy())
 
     def _save(self, run):

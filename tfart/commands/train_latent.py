@@ -71,8 +71,8 @@ def main(argv):
     import numpy as np
     import tensorflow as tf
 
-    from tfart import export, imaging, vae
-    from tfart.errors import UsageError, UserError
+    from tfart import export, imaging, monitors, vae
+    from tfart.errors import UsageError
     from tfart.progress import Progress
 
     keras.utils.set_random_seed(FLAGS.seed)
@@ -101,16 +101,9 @@ def main(argv):
     checkpoint = tf.train.Checkpoint(encoder=model.encoder, decoder=model.decoder, optimizer=optimizer, epoch=epoch)
     manager = tf.train.CheckpointManager(checkpoint, checkpoints, max_to_keep=2)
     if FLAGS.resume:
-        try:
-            status = checkpoint.restore(manager.latest_checkpoint)
-            status.expect_partial()  # the manager's own save counter is not ours to restore
-            status.assert_existing_objects_matched()
-        except (AssertionError, ValueError, tf.errors.OpError) as e:
-            from absl import logging
-            logging.set_verbosity(logging.ERROR)  # the half-done restore warns about every value at exit
-            tf.get_logger().setLevel("ERROR")
-            raise UserError(f"--resume: the checkpoint in {checkpoints!r} is of another architecture "
-                            f"(--image_size, --channels, --latent_dim, --decoder): {str(e).splitlines()[0][:120]}") from None
+        monitors.restore(checkpoint, manager.latest_checkpoint,
+                         f"--resume: the checkpoint in {checkpoints!r} is of another architecture "
+                         "(--image_size, --channels, --latent_dim, --decoder)")
         print(f"resuming after epoch {int(epoch.numpy())}")
     step = vae.train_step(model, optimizer, distribution, FLAGS.batch_size)
     writer = tf.summary.create_file_writer(FLAGS.logdir) if FLAGS.logdir else None
