@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfart import hed
-from tfart.errors import UserError
+from tfart.errors import UserError, first_line
 
 # Mean pixel of ImageNet in BGR order, on the 0-255 scale ("caffe" preprocessing of VGG).
 _VGG_MEAN_BGR = np.array([103.939, 116.779, 123.68], np.float32)
@@ -42,14 +42,14 @@ ARCHITECTURES = {
 }
 # The input side of each network with its classification top (which fixes the input size).
 TOP_SIZE = {"vgg16": 224, "vgg19": 224, "inception_v3": 299}
-LOGITS = "logits"  # the features key of the classification top's logits (objectives.LOGITS)
+LOGITS = "logits"  # the features key of the classification top's logits
 PRE_RELU = "_pre_relu"  # 'block4_conv3_pre_relu': a VGG convolution's output before its ReLU
 
 
 def _cause(error):
     """The reason in a download error: 'URL fetch failure on URL: None -- [Errno -2] Name or
     service not known' -> 'Name or service not known'."""
-    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    text = first_line(error, limit=None)
     fetch = re.match(r"URL fetch failure on \S+: (\S+) -- (?:\[Errno [-\d]+\] )?(.*)", text)
     if fetch:
         code, reason = fetch.groups()
@@ -94,7 +94,7 @@ def _load(make, weights, name, flag, top=False):
         model.load_weights(weights, skip_mismatch=False)
     except Exception as e:
         raise UserError(f"{flag}: {weights!r} does not fit {name} {'with' if top else 'without'} its top "
-                        f"({str(e).splitlines()[0][:160] if str(e) else type(e).__name__})") from None
+                        f"({first_line(e)})") from None
     return model
 
 
@@ -144,8 +144,7 @@ class Backbone:
         base = _build(name, weights, flag, top=bool(self.top_size))
         valid = [layer.name for layer in base.layers[1:] if layer.name != "predictions"]
         if name.startswith("vgg"):
-            valid += [layer.name + PRE_RELU for layer in base.layers if layer.name.endswith(tuple(
-                f"conv{i}" for i in range(1, 5)))]
+            valid += [layer.name + PRE_RELU for layer in base.layers if isinstance(layer, keras.layers.Conv2D)]
         unknown = [layer for layer in self.layers if layer not in valid + [LOGITS]]
         if unknown:
             raise UserError(f"{layers_flag}: unknown layer {', '.join(unknown)} for {name}; "

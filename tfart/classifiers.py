@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfart import imaging, monitors
-from tfart.errors import UserError
+from tfart.errors import UserError, first_line
 from tfart.objectives import Objective
 
 # name: (constructor, module with preprocess_input, input side)
@@ -57,7 +57,7 @@ class Classifier:
     def __init__(self, source, weights="imagenet", input_range="0,1", labels=None, flag="--models"):
         self.name = source
         if source == DIGITS:
-            source, input_range = digits_file(flag), "0,1"
+            input_range = "0,1"  # what it was trained on
         if source in APPLICATIONS:
             make, module, side = APPLICATIONS[source]
             try:
@@ -65,12 +65,12 @@ class Classifier:
                                   classifier_activation=None)
             except Exception as e:
                 raise UserError(f"{flag}: could not load the {weights} weights of {source} "
-                                f"({str(e).splitlines()[0][:160] if str(e) else type(e).__name__})") from None
+                                f"({first_line(e)})") from None
             self.size, self.channels = (side, side), 3
             self._scale = lambda x: module.preprocess_input(x * 255.0)
             self._softmax = False
         else:
-            self.model = _load_file(source, flag)
+            self.model = digits_model(flag) if source == DIGITS else _load_file(source, flag)
             shape = self.model.input_shape
             if len(shape) != 4 or shape[1] is None or shape[3] not in (1, 3):
                 raise UserError(f"{flag}: {source!r} takes inputs of shape {shape}; a classifier of "
@@ -139,21 +139,20 @@ def train_digits(seed=0):
     return model, float(model.evaluate(images[1500:], digits.target[1500:], verbose=0)[1])
 
 
-def digits_file(flag="--models"):
-    """The path of the digits classifier, trained once into the tfart cache (tfart.hed.cache_folder)."""
+def digits_model(flag="--models"):
+    """The digits classifier, trained once into the tfart cache (tfart.hed.cache_folder) and
+    loaded from there afterwards; a damaged file is trained again."""
     from tfart.hed import cache_folder
-    folder = cache_folder()
-    path = os.path.join(folder, DIGITS_FILE)
+    path = os.path.join(cache_folder(), DIGITS_FILE)
     if os.path.isfile(path):
         try:
-            keras.models.load_model(path, compile=False)
-            return path
+            return keras.models.load_model(path, compile=False)
         except Exception:
-            pass  # a damaged file is trained again
+            pass
     model, _ = train_digits()
     with imaging.atomic_path(path, f"{flag} digits (set TFART_CACHE to a writable folder)") as tmp:
         model.save(tmp)
-    return path
+    return model
 
 
 def _load_file(path, flag):
@@ -164,7 +163,7 @@ def _load_file(path, flag):
         return keras.models.load_model(path, compile=False)
     except Exception as e:
         raise UserError(f"{flag}: cannot read {path!r} as a Keras model "
-                        f"({str(e).splitlines()[0][:160] if str(e) else type(e).__name__})") from None
+                        f"({first_line(e)})") from None
 
 
 def _read_labels(path, classes, source):

@@ -27,6 +27,7 @@ import re
 
 import tensorflow as tf
 
+from tfart.backbones import LOGITS  # the features key of a classification top
 from tfart.errors import UserError
 
 
@@ -200,9 +201,6 @@ def total_variation(name="tv"):
 
 
 # --- feature visualization: what excites units of a network -----------------------------------
-LOGITS = "logits"  # the features key of a backbone's classification top (Backbone(..., [LOGITS]))
-
-
 def _pick(features, batch):
     """All batch members, or member `batch` alone (as a batch of one)."""
     return features if batch is None else features[batch:batch + 1]
