@@ -32,6 +32,14 @@ def test_kl_term_equals_the_closed_form():
                                expected, rtol=1e-5)
 
 
+def test_reconstruction_is_the_summed_binary_cross_entropy():
+    rng = np.random.default_rng(1)
+    images, decoded = rng.uniform(size=(2, 3, 3, 1)), rng.uniform(0.01, 0.99, size=(2, 3, 3, 1))
+    expected = -np.sum(images * np.log(decoded) + (1 - images) * np.log(1 - decoded), axis=(1, 2, 3))
+    np.testing.assert_allclose(vae.binary_cross_entropy(tf.constant(images, tf.float32), tf.constant(decoded, tf.float32)),
+                               expected, rtol=1e-5)
+
+
 def test_the_loss_falls_on_a_tiny_data_set():
     keras.utils.set_random_seed(0)
     strategy = tf.distribute.get_strategy()

@@ -51,14 +51,30 @@ def kl_divergence(mean, log_variance):
     return -0.5 * tf.reduce_sum(1.0 + log_variance - tf.square(mean) - tf.exp(log_variance), axis=-1)
 
 
+# The decoder CPPN: Ha's (x, y, r, z) input through 4 tanh layers of 32, at a standard weight scale.
+# Measured on the digits (24 px, latent 8, 100 epochs, lr 3e-3, 297 held-out digits): the
+# optimization jobs' smooth start (generators.SMOOTH_START: 6 layers, init_scale 3) reconstructs at
+# a held-out MSE of 0.0131 and its prior samples are smoke; with init_scale 1 it is 0.0111 and the
+# samples are digits. Gaussian Fourier features (64 wide) reach 0.0098 but render noise at 4x.
+DECODER = {"depth": 4, "hidden": 32, "init_scale": 1.0, "coord_scale": 4.0, "z_scale": 1.0}
+
+
+def binary_cross_entropy(images, decoded, epsilon=1e-6):
+    """Summed per example: [B, S, S, C] targets and decoded images in [0, 1] -> [B]."""
+    p = tf.clip_by_value(decoded, epsilon, 1.0 - epsilon)
+    return -tf.reduce_sum(images * tf.math.log(p) + (1.0 - images) * tf.math.log(1.0 - p), axis=[1, 2, 3])
+
+
 class VAE(keras.Model):
     """Encoder + CPPN decoder (a tfart generator with a latent code), and the VAE's losses.
 
     image_size, channels: the training images, [S, S, channels] (1 or 3). beta weighs the KL term.
-    decoder: 'cppn' or 'fourier_cppn'; it renders z at any size afterwards.
+    decoder: 'cppn' or 'fourier_cppn'; it renders z at any size afterwards. decoder_options
+    override DECODER (a benchmark compares decoders of equal size).
     """
 
-    def __init__(self, image_size, channels=1, latent_dim=8, decoder="cppn", beta=1.0, seed=0, **kwargs):
+    def __init__(self, image_size, channels=1, latent_dim=8, decoder="cppn", beta=1.0, seed=0,
+                 decoder_options=None, **kwargs):
         super().__init__(name="vae", **kwargs)
         if channels not in (1, 3):
             raise UserError(f"--channels: 1 or 3, got {channels}")
@@ -70,7 +86,7 @@ class VAE(keras.Model):
         self.encoder = Encoder(latent_dim)
         self.encoder(tf.zeros([1, self.image_size, self.image_size, channels]))
         self.decoder = generators.make(decoder, self.image_size, self.image_size, latent_dim=latent_dim,
-                                       colour=channels == 3, seed=seed)
+                                       colour=channels == 3, seed=seed, **{**DECODER, **(decoder_options or {})})
 
     @property
     def trainable_variables(self):
@@ -83,11 +99,13 @@ class VAE(keras.Model):
         return self.decoder.image(size, size, z=z)[..., :self.channels]
 
     def losses(self, images, noise):
-        """Per-example (total, reconstruction, KL), each [B]: the summed squared error of the
-        decoded sample z = mean + std * noise, and beta-weighted KL in the total."""
+        """Per-example (total, reconstruction, KL), each [B]: the reconstruction is the summed
+        binary cross-entropy of the decoded sample z = mean + std * noise (a Bernoulli likelihood,
+        as in Ha's CPPN-VAE; on the digits its held-out MSE is 0.0111 against a squared error's
+        0.0130, and it keeps more information in z: KL 10.9 against 5.8), plus beta * KL."""
         mean, log_variance = self.encoder(images)
         z = mean + tf.exp(0.5 * log_variance) * noise
-        reconstruction = tf.reduce_sum(tf.square(self.decode(z) - images), axis=[1, 2, 3])
+        reconstruction = binary_cross_entropy(images, self.decode(z))
         kl = kl_divergence(mean, log_variance)
         return reconstruction + self.beta * kl, reconstruction, kl
 
