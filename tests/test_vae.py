@@ -44,11 +44,9 @@ def test_the_loss_falls_on_a_tiny_data_set():
     keras.utils.set_random_seed(0)
     strategy = tf.distribute.get_strategy()
     model = vae.VAE(image_size=12, channels=1, latent_dim=4)
-    optimizer = keras.optimizers.Adam(3e-3)
-    optimizer.build(model.trainable_variables)
-    step = vae.train_step(model, optimizer, strategy, global_batch=32)
+    step = vae.train_step(model, vae.optimizers(model, 3e-3), strategy, global_batch=32)
     data = list(vae.digits(12, 4).take(32).batch(32))
-    losses = [float(step(*data[0])[0]) for _ in range(40)]
+    losses = [float(step(*data[0])["loss"]) for _ in range(40)]
     assert losses[-1] < 0.7 * losses[0]
 
 
@@ -74,21 +72,22 @@ REPLICAS = textwrap.dedent("""
         strategy = tf.distribute.MirroredStrategy(devices)
         with strategy.scope():
             keras.utils.set_random_seed(0)
-            model = vae.VAE(image_size=12, channels=1, latent_dim=4)
-            optimizer = keras.optimizers.Adam(1e-2)
-            optimizer.build(model.trainable_variables)
-        step = vae.train_step(model, optimizer, strategy, global_batch=16)
+            model = vae.VAE(image_size=12, channels=1, latent_dim=4, gan=sys.argv[1] == "gan")
+            optimizers = vae.optimizers(model, 1e-2)
+        step = vae.train_step(model, optimizers, strategy, global_batch=16)
         data = strategy.experimental_distribute_dataset(vae.digits(12, 4).take(16).batch(16))
-        losses = [float(step(*batch)[0]) for batch in data]
+        losses = [float(step(*batch)["loss"]) for batch in data]
         print(len(devices), "replicas, loss", losses[0])
-        weights.append([v.numpy() for v in model.trainable_variables])
+        weights.append([v.numpy() for v in model.trainable_variables + (model.discriminator.trainable_variables
+                                                                         if model.discriminator else [])])
     print("max difference", max(float(np.abs(a - b).max()) for a, b in zip(*weights)))
 """)
 
 
-def test_one_step_on_two_replicas_equals_one_step_on_one():
+@pytest.mark.parametrize("kind", ["vae", "gan"])
+def test_one_step_on_two_replicas_equals_one_step_on_one(kind):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    proc = subprocess.run([sys.executable, "-c", REPLICAS], capture_output=True, text=True, env=env, timeout=300)
+    proc = subprocess.run([sys.executable, "-c", REPLICAS, kind], capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = proc.stdout.strip().splitlines()
     one, two = (float(line.split("loss ")[1]) for line in lines[:2])
@@ -107,6 +106,57 @@ def test_train_latent_end_to_end_resume_and_export(run_script, tmp_path):
     assert code == 0 and "resuming after epoch 1" in stdout, stderr
     code, stdout, stderr = run_script("train_latent", "--epochs", "3", "--image_size", "16", "--out", str(out), "--resume")
     assert code == 1 and stderr.strip().splitlines() == [stderr.strip()] and "is of another architecture" in stderr
+
+
+def test_the_vae_gan_trains_its_discriminator_only_while_it_is_not_winning():
+    keras.utils.set_random_seed(0)
+    model = vae.VAE(image_size=12, channels=1, latent_dim=4, gan=True)
+    optimizers = vae.optimizers(model, 1e-2)
+    images, noise = next(iter(vae.digits(12, 4).take(16).batch(16)))
+    discriminator = lambda: [v.numpy() for v in model.discriminator.trainable_variables]  # noqa: E731
+    step = vae.train_step(model, optimizers, tf.distribute.get_strategy(), global_batch=16, balance=0.0)
+    before = discriminator()
+    losses = step(images, noise)
+    assert set(losses) == {"loss", "reconstruction", "kl", "adversarial", "discriminator"}
+    assert float(losses["loss"]) == pytest.approx(float(losses["reconstruction"] + losses["kl"])
+                                                  + vae.GAN_WEIGHT * float(losses["adversarial"]), rel=1e-5)
+    assert any(np.abs(a - b).max() > 0 for a, b in zip(before, discriminator()))  # the first step always learns
+    step = vae.train_step(model, optimizers, tf.distribute.get_strategy(), global_batch=16, balance=100.0)
+    step(images, noise)
+    before = discriminator()
+    step(images, noise)  # the discriminator's last loss is under 100: it is winning, so it waits
+    assert all(np.array_equal(a, b) for a, b in zip(before, discriminator()))
+
+
+def test_render_draws_samples_and_walks_between_encoded_images(run_script, tmp_path):
+    code, stdout, stderr = run_script("train_latent", "--epochs", "1", "--image_size", "12", "--batch_size", "256",
+                                      "--gan", "--out", str(tmp_path / "latent"), "--export", str(tmp_path / "decoder"))
+    assert code == 0, stderr
+    assert export.load(str(tmp_path / "decoder")).prior == "normal"
+    code, stdout, stderr = run_script("render", "--model", str(tmp_path / "decoder"), "--samples", "4",
+                                      "--width", "20", "--height", "20", "--out", str(tmp_path / "samples.png"))
+    assert code == 0, stderr
+    assert Image.open(tmp_path / "samples.png").size == (2 * 20 + 3 * 4, 2 * 20 + 3 * 4)  # a 2 x 2 sheet
+    digits = list(vae.digit_images(12).take(2).as_numpy_iterator())
+    for i, digit in enumerate(digits):
+        Image.fromarray((255 * digit[..., 0]).astype(np.uint8)).save(tmp_path / f"{i}.png")
+    walk = ",".join(str(tmp_path / f"{i}.png") for i in range(2))
+    code, stdout, stderr = run_script("render", "--model", str(tmp_path / "decoder"), "--walk", walk, "--frames", "4",
+                                      "--width", "16", "--height", "16", "--out", str(tmp_path / "walk.gif"))
+    assert code == 0, stderr
+    with Image.open(tmp_path / "walk.gif") as gif:
+        assert gif.n_frames == 4 and gif.size == (16, 16)
+    (tmp_path / "notes.png").write_text("not an image")
+    for args, message in [
+        (["--walk", str(tmp_path / "0.png")], "--walk: give two or more images"),
+        (["--walk", f"{tmp_path / '0.png'},{tmp_path / 'notes.png'}"], "--walk: cannot read"),
+        (["--walk", walk, "--samples", "2"], "--samples: draws a still contact sheet"),
+        (["--walk", walk, "--model", "saved_models/cppn_meadow"], "--walk: 'saved_models/cppn_meadow' has no encoder"),
+    ]:
+        model = [] if "--model" in args else ["--model", str(tmp_path / "decoder")]
+        code, stdout, stderr = run_script("render", *model, *args, "--out", str(tmp_path / "bad.gif"))
+        assert code in (1, 2) and len(stderr.strip().splitlines()) == 1 and message in stderr, (args, stderr)
+        assert not (tmp_path / "bad.gif").exists()
 
 
 def test_train_latent_reads_a_folder_and_counts_what_it_skips(run_script, tmp_path):

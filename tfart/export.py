@@ -5,6 +5,8 @@ The SavedModel has these functions (also as signatures):
   render_tile(height, width, top, left, tile_height, tile_width, z, supersample) -> a tile of it
   default_z()                                    -> [1, latent_dim], the generator's own code
   config()                                       -> JSON string describing the generator
+  encode(images)                                 -> [B, latent_dim], only for a VAE's decoder:
+                                                    the encoder's mean code of [B, S, S, C] images
 Load with `tf.saved_model.load(path)` and call `m.render(height=512, width=512, z=m.default_z())`.
 """
 import json
@@ -18,7 +20,7 @@ from tfart.errors import UserError, first_line
 
 
 class _Exported(tf.Module):
-    def __init__(self, generator, description):
+    def __init__(self, generator, description, encoder=None):
         super().__init__()
         self.generator = generator
         latent = tf.TensorSpec([None, generator.latent_dim], tf.float32)
@@ -29,6 +31,10 @@ class _Exported(tf.Module):
         self.default_z = tf.function(generator.default_z, input_signature=[])
         text = json.dumps(description)
         self.config = tf.function(lambda: tf.constant(text), input_signature=[])
+        if encoder is not None:
+            self.encoder = encoder
+            images = tf.TensorSpec([None, *description["encoder_input"]], tf.float32)
+            self.encode = tf.function(lambda images: encoder(images)[0], input_signature=[images])
 
 
 def describe(generator, **extra):
@@ -38,8 +44,11 @@ def describe(generator, **extra):
             "default_tile": generator.default_tile, "config": generator.get_config(), **extra}
 
 
-def export(generator, path, flag="--export", **extra):
-    """Write `generator` as a SavedModel folder at `path`, atomically (all or nothing)."""
+def export(generator, path, flag="--export", encoder=None, **extra):
+    """Write `generator` as a SavedModel folder at `path`, atomically (all or nothing).
+
+    encoder: a VAE's encoder, images -> (mean, log variance), exported as `encode` for the
+    [S, S, C] images that extra['encoder_input'] gives (tfart-render --walk encodes with it)."""
     from tfart.imaging import check_writable
     check_writable(path, flag, kind="folder")
     given, path = path, os.path.abspath(path)
@@ -50,7 +59,7 @@ def export(generator, path, flag="--export", **extra):
     except OSError as e:
         raise UserError(f"{flag}: cannot write to {parent!r} ({e.strerror or e})") from None
     try:
-        module = _Exported(generator, describe(generator, **extra))
+        module = _Exported(generator, describe(generator, **extra), encoder)
         signatures = {"serving_default": module.render, "render": module.render,
                       "render_tile": module.render_tile}
         tf.saved_model.save(module, tmp, signatures=signatures)
@@ -75,6 +84,8 @@ class LoadedGenerator:
         self.latent_dim = int(self.description["latent_dim"])
         self.resolution_free = bool(self.description["resolution_free"])
         self.default_tile = int(self.description.get("default_tile", 512))
+        self.prior = self.description.get("config", {}).get("prior", "uniform")
+        self.encoder_input = self.description.get("encoder_input")  # [S, S, C] or None
 
     def compiled_render_tile(self):
         return self.module.render_tile
@@ -84,6 +95,10 @@ class LoadedGenerator:
 
     def image(self, height, width, z=None):
         return self.module.render(height, width, self.default_z() if z is None else z)
+
+    def encode(self, images):
+        """[B, S, S, C] images in [0, 1] -> their mean codes [B, latent_dim] (a VAE's decoder)."""
+        return self.module.encode(tf.convert_to_tensor(images, tf.float32))
 
 
 def load(path, flag="--model"):

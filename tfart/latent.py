@@ -31,6 +31,9 @@ def loop(keyframes, frames):
     return np.asarray(path, np.float32)
 
 
-def random_codes(count, latent_dim, seed):
-    """`count` latent codes drawn uniformly in [-1, 1] like a CPPN's own z: [count, L] float32."""
-    return np.random.default_rng(seed).uniform(-1, 1, (count, latent_dim)).astype(np.float32)
+def random_codes(count, latent_dim, seed, prior="uniform"):
+    """`count` latent codes drawn from a generator's prior: uniformly in [-1, 1] like an art CPPN's
+    own z, or from N(0, I) like a VAE decoder's: [count, L] float32."""
+    rng = np.random.default_rng(seed)
+    codes = rng.standard_normal((count, latent_dim)) if prior == "normal" else rng.uniform(-1, 1, (count, latent_dim))
+    return codes.astype(np.float32)

@@ -3,11 +3,16 @@
     tfart-render --model saved_models/cppn_meadow --width 8192 --height 8192 --out big.png
     tfart-render --recipe out/cppn_art/cppn_seed0.json --width 3840 --height 2160
     tfart-render --model saved_models/cppn_kaleidoscope --frames 60 --out loop.gif
+    tfart-render --model out/latent/decoder --samples 16 --width 96 --height 96 --out samples.png
+    tfart-render --model out/latent/decoder --walk one.png,seven.png --out walk.gif
 
 --model takes a SavedModel folder (from --export; needs only TensorFlow) or a .keras file.
 A recipe (.json written by tfart-art) names its .keras model and latent code.
 --out x.png writes that picture; --out x.gif or x.mp4 writes an animation (48 frames unless
---frames); --out FOLDER writes FOLDER/render.png (render.gif with --frames).
+--frames); --out FOLDER writes FOLDER/render.png (render.gif with --frames). Random codes come from
+the model's prior (uniform in [-1, 1] for art CPPNs, N(0, I) for a VAE's decoder). --samples N
+draws N of them into one contact sheet; --walk encodes images with the encoder that
+tfart-train-latent --export saves beside its decoder and loops through their codes.
 (scripts/render.py is the same command.)
 """
 import json
@@ -26,7 +31,13 @@ flags.DEFINE_string("out", "out/render.png", "A .png file, a .gif/.mp4 animation
 flags.DEFINE_integer("tile", None, "Tile size in pixels (the model's default if unset); "
                      "memory grows with its square.")
 
+flags.DEFINE_integer("samples", 0, "Draw this many random codes from the model's prior into one contact sheet.")
+flags.DEFINE_list("walk", None, "Image files to encode (a VAE decoder from tfart-train-latent --export) "
+                  "and walk between, in a loop.")
+
 cli.positive("tile", 8192)
+cli.at_least("samples", 0)
+flags.register_validator("walk", lambda v: v is None or bool(v), message="needs two or more image files")
 flags.register_validator("model", lambda v: v is None or v.strip() != "", "must not be empty")
 flags.register_multi_flags_validator(["model", "recipe"], lambda f: bool(f["model"]) != bool(f["recipe"]),
                                      message="give exactly one of --model (a SavedModel folder or .keras "
@@ -64,6 +75,27 @@ def read_recipe():
     return model, z, keyframes
 
 
+def encode_walk(generator):
+    """The codes of the --walk images: [K, L], from the encoder exported beside a VAE's decoder."""
+    import numpy as np
+
+    from tfart import vae
+    from tfart.errors import UsageError, UserError
+    shape = getattr(generator, "encoder_input", None)
+    if not shape:
+        raise UsageError(f"--walk: {FLAGS.model or FLAGS.recipe!r} has no encoder; a VAE decoder exported by "
+                         "tfart-train-latent --export has one")
+    if len(FLAGS.walk) < 2:
+        raise UsageError(f"--walk: give two or more images to walk between, got {len(FLAGS.walk)}")
+    images = []
+    for file in FLAGS.walk:
+        try:
+            images.append(vae.read_square(file, shape[0], shape[2]))
+        except vae.UNREADABLE as e:
+            raise UserError(f"--walk: cannot read {file!r} as an image ({getattr(e, 'strerror', None) or e})") from None
+    return generator.encode(np.stack(images)).numpy()
+
+
 def main(argv):
     import numpy as np
 
@@ -80,6 +112,14 @@ def main(argv):
         frames = frames or 48
     elif out.suffix and frames:
         raise UsageError(f"--out: {FLAGS.out!r} is a still image; name a .gif or .mp4 for --frames")
+    if FLAGS.walk:
+        if FLAGS.samples:
+            raise UsageError("--samples: draws a still contact sheet; it does not combine with --walk")
+        if out.suffix and out.suffix not in cli.ANIMATIONS:
+            raise UsageError(f"--out: {FLAGS.out!r} is a still image; a --walk is an animation (.gif or .mp4)")
+        frames = frames or 48
+    elif FLAGS.samples and frames:
+        raise UsageError("--samples: draws a still contact sheet; it does not combine with --frames or an animation")
     path = out.path(out.suffix or (".gif" if frames else ".png"))
     rendering.check_size(FLAGS.height, FLAGS.width)
     rendering.check_size(FLAGS.height, FLAGS.width, flag="--frames", count=frames)
@@ -87,19 +127,33 @@ def main(argv):
         imaging.check_animation_path(path, "--out")
     imaging.check_writable(path)
     generator = export.load_any(model, flag="--model" if FLAGS.model else "--recipe")
+    if (frames or FLAGS.samples) and not generator.latent_dim:
+        raise UsageError(f"--{'samples' if FLAGS.samples else 'frames'}: this generator has no latent code")
+    if FLAGS.samples:
+        codes = latent.random_codes(FLAGS.samples, generator.latent_dim, FLAGS.seed, generator.prior)
+        bar = Progress(len(codes), "sample")
+        pictures = []
+        for i in range(len(codes)):
+            pictures.append(rendering.render(generator, FLAGS.height, FLAGS.width, z=codes[i:i + 1], tile=FLAGS.tile,
+                                             supersample=FLAGS.supersample, bits=FLAGS.bits)[0])
+            bar.update(i + 1)
+        bar.close()
+        print(f"wrote {imaging.save_png(path, imaging.contact_sheet(pictures) / 255.0, bits=8)}")
+        return
     if not frames:
         big = FLAGS.width * FLAGS.height >= 2048 ** 2
         image = rendering.render(generator, FLAGS.height, FLAGS.width, z=z, tile=FLAGS.tile,
                               supersample=FLAGS.supersample, bits=FLAGS.bits, progress=big)[0]
         print(f"wrote {imaging.save_png(path, image, bits=FLAGS.bits)}")
         return
-    if not generator.latent_dim:
-        raise UsageError("--frames: this generator has no latent code to animate")
-    if keyframes is not None:
+    if FLAGS.walk:
+        keys = encode_walk(generator)
+    elif keyframes is not None:
         keys = np.asarray(keyframes, np.float32)
     else:
         own = np.asarray(z if z is not None else generator.default_z(), np.float32)
-        keys = np.concatenate([own, latent.random_codes(FLAGS.keyframes - 1, generator.latent_dim, FLAGS.seed)])
+        keys = np.concatenate([own, latent.random_codes(FLAGS.keyframes - 1, generator.latent_dim, FLAGS.seed,
+                                                        generator.prior)])
     codes = latent.loop(keys, frames)
     bar = Progress(len(codes), "frame")
     movie = []

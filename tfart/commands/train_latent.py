@@ -26,6 +26,8 @@ flags.DEFINE_integer("channels", None, "1 (grey) or 3 (colour); default: 1 for d
 flags.DEFINE_integer("latent_dim", 8, "Size of the latent code z.")
 flags.DEFINE_enum("decoder", "cppn", ["cppn", "fourier_cppn"], "The decoder: a resolution-free generator.")
 flags.DEFINE_float("beta", 1.0, "Weight of the KL term.")
+flags.DEFINE_bool("gan", False, "Train a VAE-GAN: a discriminator sharpens the decoder's pictures.")
+flags.DEFINE_float("gan_weight", None, "Weight of the adversarial loss with --gan (default: tfart.vae.GAN_WEIGHT).")
 flags.DEFINE_integer("epochs", 100, "Passes over the data (100 on the digits: about 40 s on two CPU cores).")
 flags.DEFINE_integer("batch_size", 64, "Global batch size (split over the replicas).")
 flags.DEFINE_float("lr", 3e-3, "Adam's learning rate.")
@@ -43,6 +45,7 @@ cli.at_least("beta", 0.0)
 cli.positive("epochs")
 cli.positive("batch_size")
 cli.greater_than("lr", 0.0)
+cli.at_least("gan_weight", 0.0)
 cli.positive("sample_size", 8192)
 flags.register_validator("channels", lambda v: v in (None, 1, 3), message="must be 1 or 3")
 
@@ -94,18 +97,21 @@ def main(argv):
         data = vae.digit_images(FLAGS.image_size)
     distribution = strategy()
     with distribution.scope():
-        model = vae.VAE(FLAGS.image_size, channels, FLAGS.latent_dim, FLAGS.decoder, FLAGS.beta, FLAGS.seed)
-        optimizer = keras.optimizers.Adam(FLAGS.lr)
-        optimizer.build(model.trainable_variables)
+        model = vae.VAE(FLAGS.image_size, channels, FLAGS.latent_dim, FLAGS.decoder, FLAGS.beta, FLAGS.seed,
+                        gan=FLAGS.gan, gan_weight=vae.GAN_WEIGHT if FLAGS.gan_weight is None else FLAGS.gan_weight)
+        optimizers = vae.optimizers(model, FLAGS.lr)
         epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
-    checkpoint = tf.train.Checkpoint(encoder=model.encoder, decoder=model.decoder, optimizer=optimizer, epoch=epoch)
+    parts = dict(encoder=model.encoder, decoder=model.decoder, optimizer=optimizers[0], epoch=epoch)
+    if FLAGS.gan:
+        parts.update(discriminator=model.discriminator, discriminator_optimizer=optimizers[1])
+    checkpoint = tf.train.Checkpoint(**parts)
     manager = tf.train.CheckpointManager(checkpoint, checkpoints, max_to_keep=2)
     if FLAGS.resume:
         monitors.restore(checkpoint, manager.latest_checkpoint,
                          f"--resume: the checkpoint in {checkpoints!r} is of another architecture "
-                         "(--image_size, --channels, --latent_dim, --decoder)")
+                         "(--image_size, --channels, --latent_dim, --decoder, --gan)")
         print(f"resuming after epoch {int(epoch.numpy())}")
-    step = vae.train_step(model, optimizer, distribution, FLAGS.batch_size)
+    step = vae.train_step(model, optimizers, distribution, FLAGS.batch_size)
     writer = tf.summary.create_file_writer(FLAGS.logdir) if FLAGS.logdir else None
     z = tf.constant(np.random.default_rng(FLAGS.seed).normal(size=(16, FLAGS.latent_dim)), tf.float32)
     size = FLAGS.sample_size or 4 * FLAGS.image_size
@@ -119,12 +125,12 @@ def main(argv):
             raise UsageError(f"--batch_size: {FLAGS.batch_size} is more than the {int(epoch_data.cardinality())} images")
         bar = Progress(count, f"epoch {e + 1}/{FLAGS.epochs}, batch")
         for i, (images, noise) in enumerate(distribution.experimental_distribute_dataset(batches)):
-            loss, reconstruction, kl = (float(v) for v in step(images, noise))
+            losses = {name: float(v) for name, v in step(images, noise).items()}
             global_step += 1
-            bar.update(i + 1, [("loss", loss), ("reconstruction", reconstruction), ("kl", kl)])
+            bar.update(i + 1, list(losses.items()))
             if writer:
                 with writer.as_default(step=global_step):
-                    for name, value in (("loss", loss), ("reconstruction", reconstruction), ("kl", kl)):
+                    for name, value in losses.items():
                         tf.summary.scalar(name, value)
         bar.close()
         epoch.assign_add(1)
@@ -136,7 +142,8 @@ def main(argv):
     imaging.save_png(samples, imaging.contact_sheet(list(pictures), columns=4) / 255.0, flag="--out")
     print(f"wrote {samples}")
     if FLAGS.export:
-        export.export(model.decoder, FLAGS.export, data=FLAGS.data_dir or FLAGS.dataset)
+        export.export(model.decoder, FLAGS.export, encoder=model.encoder, data=FLAGS.data_dir or FLAGS.dataset,
+                      encoder_input=[FLAGS.image_size, FLAGS.image_size, channels])
         print(f"wrote {FLAGS.export}")
 
 

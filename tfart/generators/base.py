@@ -17,6 +17,7 @@ class Generator(keras.Model):
     """
 
     latent_dim = 0
+    prior = "uniform"  # latent codes are drawn uniformly in [-1, 1] ('normal' for a VAE's decoder)
     batch = 1  # images rendered at once: [batch, H, W, 3]
     resolution_free = True
     default_tile = 512  # tile side for big renders: activations of a tile stay near 100 MB

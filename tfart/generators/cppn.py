@@ -44,6 +44,9 @@ GAIN = {"tanh": 1.0, "sin": 3 / 7, "gaussian": 3 / 7, "composite": 3 / 7, "softp
 # The default weight scale; SIREN's own initialisation is this scale's.
 INIT_SCALE = 7.0
 ENCODERS = ("ha", "lucid", "periodic", "fourier", "siren")
+# The distributions latent codes are drawn from (tfart.latent.random_codes draws the same).
+PRIORS = {"uniform": lambda seed: keras.initializers.RandomUniform(-1.0, 1.0, seed=seed),
+          "normal": lambda seed: keras.initializers.RandomNormal(stddev=1.0, seed=seed)}
 
 
 def resolve_activations(activation, depth, seed=0):
@@ -80,6 +83,8 @@ class CPPN(Generator):
       times 8 and z times 5) give crisp, faceted, saturated pictures in the manner of Ha's CPPNs.
     batch: images drawn at once; they share the weights and differ in their latent codes
       (z is [batch, latent_dim]), so a batch needs latent_dim > 0.
+    prior: where latent codes come from, its own z included: 'uniform' in [-1, 1] (art), or
+      'normal' (a VAE decoder's, see tfart.vae).
     decorrelate: the RGB head outputs decorrelated colour, mixed to RGB through ImageNet's colour
       correlation (Lucid's trick, as in the FFT image), instead of three independent sigmoids.
     """
@@ -87,7 +92,7 @@ class CPPN(Generator):
     def __init__(self, latent_dim=8, depth=4, hidden=32, activation="tanh", encoder="ha",
                  colour=True, init_scale=INIT_SCALE, coord_scale=8.0, z_scale=5.0, features=64,
                  sigma=2.0, harmonics=4, w0=30.0, mirror=False, fold=0, seed=0, batch=1,
-                 decorrelate=False, name=None, **kwargs):
+                 decorrelate=False, prior="uniform", name=None, **kwargs):
         super().__init__(name=name or type(self).__name__.lower(), **kwargs)
         if encoder not in ENCODERS:
             raise UserError(f"--encoder: unknown encoder {encoder!r}; choose from {', '.join(ENCODERS)}")
@@ -103,6 +108,9 @@ class CPPN(Generator):
             raise UserError(f"--batch: the images of a CPPN batch share its weights and differ in their "
                             f"latent codes; give --latent_dim > 0 (got {latent_dim})")
         self.decorrelate = bool(decorrelate)
+        if prior not in PRIORS:
+            raise UserError(f"--prior: {' or '.join(PRIORS)}, got {prior!r}")
+        self.prior = prior
         self.depth, self.hidden = int(depth), int(hidden)
         self.activations = resolve_activations(activation, self.depth, seed)
         self.encoder, self.colour = encoder, bool(colour)
@@ -110,7 +118,7 @@ class CPPN(Generator):
         self.features, self.sigma, self.harmonics, self.w0 = int(features), float(sigma), int(harmonics), float(w0)
         self.mirror, self.fold, self.seed = bool(mirror), int(fold), int(seed)
 
-        self.z = self.add_weight(shape=(self.batch, self.latent_dim), name="z", initializer=keras.initializers.RandomUniform(-1.0, 1.0, seed=self.seed))
+        self.z = self.add_weight(shape=(self.batch, self.latent_dim), name="z", initializer=PRIORS[prior](self.seed))
         if encoder == "fourier":
             # Fixed random frequencies: a non-trainable weight so exports and checkpoints keep them.
             self.frequencies = self.add_weight(
@@ -201,7 +209,8 @@ class CPPN(Generator):
                 "colour": self.colour, "init_scale": self.init_scale, "coord_scale": self.coord_scale,
                 "z_scale": self.z_scale, "features": self.features, "sigma": self.sigma,
                 "harmonics": self.harmonics, "w0": self.w0, "mirror": self.mirror,
-                "fold": self.fold, "seed": self.seed, "batch": self.batch, "decorrelate": self.decorrelate}
+                "fold": self.fold, "seed": self.seed, "batch": self.batch, "decorrelate": self.decorrelate,
+                "prior": self.prior}
 
 
 @keras.saving.register_keras_serializable(package="tfart")
