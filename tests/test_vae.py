@@ -11,7 +11,8 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from tfart import export, rendering, vae
+from tfart import export, generators, rendering, vae
+from tfart.generators import cppn
 
 
 def test_shapes_and_the_decoder_renders_at_any_size():
@@ -183,5 +184,58 @@ def test_train_latent_bad_input(run_script, tmp_path, args, env, message, monkey
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     code, stdout, stderr = run_script("train_latent", *args, "--out", str(tmp_path / "out"))
+    assert code in (1, 2) and len(stderr.strip().splitlines()) == 1 and message in stderr, stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture(scope="module")
+def decoder_file(tmp_path_factory):
+    """An (untrained) VAE decoder saved as tfart-train-latent saves it."""
+    model = vae.VAE(image_size=12, channels=1, latent_dim=4)
+    return str(export.save_keras(model.decoder, str(tmp_path_factory.mktemp("latent") / "decoder.keras")))
+
+
+def test_a_trained_decoder_is_rebuilt_for_a_batch_with_fresh_codes(decoder_file):
+    saved = keras.saving.load_model(decoder_file)
+    rebuilt = generators.load_trained(decoder_file, batch=3, seed=5)
+    assert rebuilt.z.shape == (3, 4) and rebuilt.prior == "normal"
+    assert not np.allclose(rebuilt.z.numpy()[:1], saved.z.numpy())
+    z = np.random.default_rng(0).normal(size=(2, 4)).astype("float32")
+    np.testing.assert_array_equal(rebuilt.image(20, 20, z=z), saved.image(20, 20, z=z))  # the same weights
+
+
+def test_a_normal_priors_codes_stay_near_the_origin_when_optimized():
+    generator = vae.VAE(image_size=12, channels=1, latent_dim=4).decoder
+    optimizer = keras.optimizers.SGD(100.0)
+    with tf.GradientTape() as tape:
+        loss = -tf.reduce_sum(generator.z)  # pushes every code outwards
+    optimizer.apply_gradients(zip(tape.gradient(loss, [generator.z]), [generator.z]))
+    norms = np.linalg.norm(generator.z.numpy(), axis=-1)
+    assert norms.max() == pytest.approx(cppn.PRIOR_RADIUS * 2.0, rel=1e-5)  # sqrt(4) = 2
+
+
+def test_dream_searches_a_decoders_latent_space_with_its_weights_frozen(run_script, tmp_path, decoder_file):
+    code, stdout, stderr = run_script("dream", "--mode", "visualize", "--generator", decoder_file, "--batch", "2",
+                                      "--objective", "block2_conv1:3", "--size", "32", "--steps", "3",
+                                      "--backbone", "vgg16", "--weights", "none", "--out", str(tmp_path / "v.png"),
+                                      "--export", str(tmp_path / "found"))
+    assert code == 0, stderr
+    found, saved = export.load(str(tmp_path / "found")), keras.saving.load_model(decoder_file)
+    z = np.random.default_rng(0).normal(size=(1, 4)).astype("float32")
+    np.testing.assert_allclose(found.image(20, 20, z=z), saved.image(20, 20, z=z), atol=1e-6)  # weights frozen
+    assert not np.allclose(found.default_z().numpy(), generators.load_trained(decoder_file, 2).z.numpy())  # z moved
+
+
+@pytest.mark.parametrize("generator, message", [
+    ("MISSING.keras", "--generator: 'MISSING.keras' is not a .keras generator file"),
+    ("GARBAGE", "is not a readable tfart .keras file"),
+    ("DECODER", "--generator: dream mode paints the photograph's pixels"),
+])
+def test_dream_generator_bad_input(run_script, tmp_path, decoder_file, generator, message):
+    (tmp_path / "garbage.keras").write_text("not a model")
+    path = {"GARBAGE": str(tmp_path / "garbage.keras"), "DECODER": decoder_file}.get(generator, generator)
+    mode = ["--mode", "dream", "--image", "skimage:chelsea"] if generator == "DECODER" else ["--mode", "visualize"]
+    code, stdout, stderr = run_script("dream", *mode, "--generator", path, "--backbone", "vgg16", "--weights", "none",
+                                      "--out", str(tmp_path / "out" / "x.png"))
     assert code in (1, 2) and len(stderr.strip().splitlines()) == 1 and message in stderr, stderr
     assert not (tmp_path / "out").exists()

@@ -75,6 +75,10 @@ VISUALIZE = {
 }
 
 
+# The learning rate of a search in a trained decoder's latent space (tfart-dream --generator).
+LATENT_LR = 0.05
+
+
 def visualization_generator(parameterization, size, seed=0, batch=1, latent_dim=8):
     """The generator a visualization optimizes, and its learning rate: (generator, lr).
 

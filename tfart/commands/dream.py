@@ -36,6 +36,10 @@ flags.DEFINE_integer("tile", 512, "dream: the backbone sees tiles of at most thi
 flags.DEFINE_string("objective", None, f"visualize: what to excite (default: {DEFAULTS}).")
 flags.DEFINE_enum("parameterization", "fft", ["pixel", "fft", "cppn", "fourier_cppn"],
                   "visualize, atlas: what is optimized.")
+flags.DEFINE_string("generator", None, "visualize, atlas: search the latent space of a trained generator "
+                    "(a .keras file, e.g. OUT/decoder.keras of tfart-train-latent) instead of a new --parameterization.")
+flags.DEFINE_enum("train", None, ["weights", "latent", "both"], "Which variables move (default: latent with "
+                  "--generator, so its trained weights stay frozen; otherwise both for a CPPN batch, else weights).")
 flags.DEFINE_integer("batch", 1, "visualize: images drawn at once (a CPPN batch differs in its latent codes).")
 flags.DEFINE_float("diversity", 0.0, "visualize: weight of the diversity penalty between the batch's images.")
 flags.DEFINE_string("layer", None, f"atlas: the layer (default: that of {DEFAULTS} objective).")
@@ -62,7 +66,7 @@ flags.register_validator("channels", lambda v: bool(v) and all(c.strip().isdigit
 def main(argv):
     import keras
 
-    from tfart import dream, imaging, jobs, objectives, transforms
+    from tfart import dream, generators, imaging, jobs, objectives, transforms
     from tfart.errors import UsageError
 
     keras.utils.set_random_seed(FLAGS.seed)
@@ -73,7 +77,7 @@ def main(argv):
     if FLAGS.mode == "dream":
         if not FLAGS.image:
             raise UsageError("--image: dream mode needs a photograph (a path or skimage:NAME)")
-        for flag in ("export", "upscale", "resume"):
+        for flag in ("export", "upscale", "resume", "generator", "train"):
             if FLAGS[flag].value:
                 raise UsageError(f"--{flag}: dream mode paints the photograph's pixels octave by "
                                  "octave; it keeps no generator or checkpoints")
@@ -116,11 +120,15 @@ def main(argv):
         objectives.check(objective, backbone)
         batch = FLAGS.batch
     backbone.check_size(size, size)
-    generator, lr = dream.visualization_generator(FLAGS.parameterization, size, FLAGS.seed, batch,
-                                                  FLAGS.latent_dim)
+    if FLAGS.generator:
+        generator, lr, train = generators.load_trained(FLAGS.generator, batch, FLAGS.seed), dream.LATENT_LR, "latent"
+    else:
+        generator, lr = dream.visualization_generator(FLAGS.parameterization, size, FLAGS.seed, batch,
+                                                      FLAGS.latent_dim)
+        train = "both" if generator.latent_dim else "weights"
     outputs.check(generator, size, size)
     outputs.about = {"objective": objective.text(), "backbone": backbone.name, "seed": FLAGS.seed}
-    settings = cli.settings("both" if generator.latent_dim else "weights", defaults.steps, lr)
+    settings = cli.settings(FLAGS.train or train, defaults.steps, lr)
     transform = None if FLAGS.transforms == "none" else transforms.standard(size)  # unset: standard
     result = jobs.run(generator, objective, backbone, height=size, width=size, settings=settings,
                       outputs=outputs, transform=transform)

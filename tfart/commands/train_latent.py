@@ -4,8 +4,9 @@
     tfart-train-latent --data_dir photos/ --image_size 32 --channels 3 --export out/latent/decoder
     tfart-train-latent --strategy mirrored --batch_size 256   # every GPU of this machine
 
---out FOLDER gets ckpt/ (one checkpoint per epoch; --resume continues) and samples.png (random
-latent points decoded at --sample_size, 4x the training size by default). --export writes the
+--out FOLDER gets ckpt/ (one checkpoint per epoch; --resume continues), samples.png (random
+latent points decoded at --sample_size, 4x the training size by default) and decoder.keras (the
+trained decoder, whose latent space tfart-dream --generator searches). --export writes the
 decoder as a SavedModel with the render(height, width, z) of every tfart generator, so
 `tfart-render --model DIR` draws its samples at any size. --strategy multi_worker reads the
 cluster from TF_CONFIG (tf.distribute.MultiWorkerMirroredStrategy); run the same command on
@@ -141,6 +142,8 @@ def main(argv):
     pictures = model.decoder.image(size, size, z=z).numpy()
     imaging.save_png(samples, imaging.contact_sheet(list(pictures), columns=4) / 255.0, flag="--out")
     print(f"wrote {samples}")
+    decoder = export.save_keras(model.decoder, os.path.join(FLAGS.out, "decoder.keras"))
+    print(f"wrote {decoder} (tfart-dream --generator searches its latent space)")
     if FLAGS.export:
         export.export(model.decoder, FLAGS.export, encoder=model.encoder, data=FLAGS.data_dir or FLAGS.dataset,
                       encoder_input=[FLAGS.image_size, FLAGS.image_size, channels])

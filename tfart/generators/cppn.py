@@ -44,6 +44,9 @@ GAIN = {"tanh": 1.0, "sin": 3 / 7, "gaussian": 3 / 7, "composite": 3 / 7, "softp
 # The default weight scale; SIREN's own initialisation is this scale's.
 INIT_SCALE = 7.0
 ENCODERS = ("ha", "lucid", "periodic", "fourier", "siren")
+# A normal prior's codes are kept within this many sqrt(latent_dim) of the origin when optimized
+# (for 8 dimensions, 98% of prior draws lie within).
+PRIOR_RADIUS = 1.5
 # The distributions latent codes are drawn from (tfart.latent.random_codes draws the same).
 PRIORS = {"uniform": lambda seed: keras.initializers.RandomUniform(-1.0, 1.0, seed=seed),
           "normal": lambda seed: keras.initializers.RandomNormal(stddev=1.0, seed=seed)}
@@ -118,7 +121,12 @@ class CPPN(Generator):
         self.features, self.sigma, self.harmonics, self.w0 = int(features), float(sigma), int(harmonics), float(w0)
         self.mirror, self.fold, self.seed = bool(mirror), int(fold), int(seed)
 
-        self.z = self.add_weight(shape=(self.batch, self.latent_dim), name="z", initializer=PRIORS[prior](self.seed))
+        # A search in a VAE decoder's latent space stays where the decoder was trained: each code's
+        # norm is clipped to PRIOR_RADIUS * sqrt(L) after every optimizer step (Keras constraints).
+        keep = keras.constraints.MaxNorm(PRIOR_RADIUS * math.sqrt(max(self.latent_dim, 1)), axis=-1) \
+            if prior == "normal" else None
+        self.z = self.add_weight(shape=(self.batch, self.latent_dim), name="z", initializer=PRIORS[prior](self.seed),
+                                 constraint=keep)
         if encoder == "fourier":
             # Fixed random frequencies: a non-trainable weight so exports and checkpoints keep them.
             self.frequencies = self.add_weight(
