@@ -47,6 +47,7 @@ random_unless_hed() { case "$*" in *"--weights hed"*) ;; *) echo --weights none;
 tfart-style() { command tfart-style "$@" $(random_unless_hed "$@") --size 48 --steps 2 --fit_steps 2; }
 tfart-dream() { command tfart-dream "$@" $(random_unless_hed "$@") --size 48 --steps 2 --octaves 1 --channels 2; }
 tfart-perceive() { command tfart-perceive "$@" --weights none --size 48 --budget 9 --upscale 2; }
+tfart-train-latent() { command tfart-train-latent "$@" --epochs 1 --image_size 12 --batch_size 256; }
 set -e
 '''
 
@@ -76,3 +77,4 @@ def test_readme_commands_run(tmp_path):
     assert (tmp_path / "out" / "dream" / "scales_fourier_cppn.png").exists()
     assert (tmp_path / "out" / "dream" / "scales_cppn_big_x4.png").exists()
     assert (tmp_path / "out" / "perceive" / "seven.svg").exists() and (tmp_path / "out" / "perceive" / "goldfish.svg").exists()
+    assert (tmp_path / "out" / "latent" / "walk.gif").exists() and (tmp_path / "out" / "latent" / "atlas.png").exists()
