@@ -3,7 +3,6 @@
 A monitor has on_start(run), on_step(run, loss, terms) and on_end(run, result); `run` is the
 optimize.Run (generator, size, optimizer, step). Monitors own their I/O, the loop owns none.
 """
-import os
 import time
 
 import numpy as np

@@ -75,6 +75,20 @@ def read_recipe():
     return model, z, keyframes
 
 
+def render_each(generator, codes, unit):
+    """One 8-bit --width x --height picture per latent code, with a progress line."""
+    from tfart import rendering
+    from tfart.progress import Progress
+    bar = Progress(len(codes), unit)
+    pictures = []
+    for i in range(len(codes)):
+        pictures.append(rendering.render(generator, FLAGS.height, FLAGS.width, z=codes[i:i + 1], tile=FLAGS.tile,
+                                         supersample=FLAGS.supersample, bits=8)[0])
+        bar.update(i + 1)
+    bar.close()
+    return pictures
+
+
 def encode_walk(generator):
     """The codes of the --walk images: [K, L], from the encoder exported beside a VAE's decoder."""
     import numpy as np
@@ -101,7 +115,6 @@ def main(argv):
 
     from tfart import export, imaging, latent, rendering
     from tfart.errors import UsageError
-    from tfart.progress import Progress
 
     model, z, keyframes = read_recipe()
     out = cli.out_path(FLAGS.out, "render")
@@ -131,13 +144,7 @@ def main(argv):
         raise UsageError(f"--{'samples' if FLAGS.samples else 'frames'}: this generator has no latent code")
     if FLAGS.samples:
         codes = latent.random_codes(FLAGS.samples, generator.latent_dim, FLAGS.seed, generator.prior)
-        bar = Progress(len(codes), "sample")
-        pictures = []
-        for i in range(len(codes)):
-            pictures.append(rendering.render(generator, FLAGS.height, FLAGS.width, z=codes[i:i + 1], tile=FLAGS.tile,
-                                             supersample=FLAGS.supersample, bits=FLAGS.bits)[0])
-            bar.update(i + 1)
-        bar.close()
+        pictures = render_each(generator, codes, "sample")
         print(f"wrote {imaging.save_png(path, imaging.contact_sheet(pictures) / 255.0, bits=8)}")
         return
     if not frames:
@@ -154,14 +161,7 @@ def main(argv):
         own = np.asarray(z if z is not None else generator.default_z(), np.float32)
         keys = np.concatenate([own, latent.random_codes(FLAGS.keyframes - 1, generator.latent_dim, FLAGS.seed,
                                                         generator.prior)])
-    codes = latent.loop(keys, frames)
-    bar = Progress(len(codes), "frame")
-    movie = []
-    for i in range(len(codes)):
-        movie.append(rendering.render(generator, FLAGS.height, FLAGS.width, z=codes[i:i + 1], tile=FLAGS.tile,
-                                   supersample=FLAGS.supersample, bits=8)[0])
-        bar.update(i + 1)
-    bar.close()
+    movie = render_each(generator, latent.loop(keys, frames), "frame")
     print(f"wrote {imaging.save_animation(path, movie, fps=FLAGS.fps)}")
 
 

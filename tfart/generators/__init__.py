@@ -55,14 +55,11 @@ def load_trained(path, batch=1, seed=0, flag="--generator"):
     variable (its trained weights, fixed frequencies) is copied as it was saved."""
     import os
 
-    import keras
+    from tfart import export
     if not (os.path.isfile(path) and path.endswith(".keras")):
         raise UserError(f"{flag}: {path!r} is not a .keras generator file (tfart-train-latent writes "
                         "OUT/decoder.keras)")
-    try:
-        saved = keras.saving.load_model(path)
-    except Exception as e:  # Keras raises many types for a file that is not its own
-        raise UserError(f"{flag}: {path!r} is not a readable tfart .keras file ({str(e)[:200]})") from None
+    saved = export.load_any(path, flag)
     if not isinstance(saved, Generator) or not saved.latent_dim:
         raise UserError(f"{flag}: {path!r} holds no generator with a latent code to search")
     generator = type(saved).from_config({**saved.get_config(), "batch": batch, "seed": seed})
