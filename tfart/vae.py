@@ -134,6 +134,11 @@ class VAE(keras.Model):
         """The encoder's weights and the decoder's (not the decoder's own latent code)."""
         return self.encoder.trainable_variables + self.decoder.weight_variables
 
+    @property
+    def variable_groups(self):
+        """What each optimizer trains: [encoder and decoder] (+ [discriminator] for a VAE-GAN)."""
+        return [self.trainable_variables] + ([self.discriminator.trainable_variables] if self.discriminator else [])
+
     def decode(self, z, size=None):
         """z [B, L] -> images [B, size, size, channels] in [0, 1] (the training size by default)."""
         size = size or self.image_size
@@ -165,9 +170,8 @@ class VAE(keras.Model):
 def optimizers(model, learning_rate):
     """Adam for the encoder and decoder, and one for a VAE-GAN's discriminator, built for their
     variables (call under the strategy's scope)."""
-    parts = [model.trainable_variables] + ([model.discriminator.trainable_variables] if model.discriminator else [])
     made = []
-    for variables in parts:
+    for variables in model.variable_groups:
         optimizer = keras.optimizers.Adam(learning_rate, beta_1=0.5 if model.discriminator else 0.9)
         optimizer.build(variables)
         made.append(optimizer)
@@ -179,9 +183,7 @@ def train_step(model, optimizers, strategy, global_batch, balance=BALANCE):
     example} of model.losses. `optimizers` are vae.optimizers(model), made under the strategy's
     scope. A VAE-GAN's discriminator learns only while its loss of the previous step was at least
     `balance` (at chance it is 2 log 2 = 1.39)."""
-    parts = [model.trainable_variables]
-    if model.discriminator is not None:
-        parts.append(model.discriminator.trainable_variables)
+    parts = model.variable_groups
     objectives = ["loss", "discriminator"][:len(parts)]
     previous = {"discriminator": float("inf")}
 
