@@ -5,6 +5,7 @@ from tfart.errors import UserError
 from tfart.generators.base import Generator
 from tfart.generators.cppn import CPPN
 from tfart.generators.fourier import FourierCPPN
+from tfart.generators.hashgrid import HashGrid
 from tfart.generators.pixel import FFTImage, PixelImage
 from tfart.generators.strokes import Strokes
 

@@ -1,0 +1,65 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfart import coords, export, objectives, optimize, rendering
+from tfart.errors import UserError
+from tfart.generators import HashGrid
+from tfart.generators.hashgrid import corner_index
+
+
+def small(**kwargs):
+    """Six levels from 2 to 40 cells, tables of 256: the first three dense, the rest hashed."""
+    return HashGrid(**{"levels": 6, "log2_table": 8, "coarsest": 2, "finest": 40, "hidden": 16,
+                       "table_scale": 1.0, "latent_dim": 3, "seed": 1, **kwargs})
+
+
+def test_a_tiled_render_is_bit_identical_to_the_whole():
+    g = small(batch=2)
+    assert g.table_sizes[:3] == [(n + 1) ** 2 for n in g.cells[:3]] and g.table_sizes[-1] == 256
+    whole = g.image(37, 53).numpy()
+    assert whole.shape == (2, 37, 53, 3) and whole.std() > 0.05
+    for tile in (5, 16, 40):
+        np.testing.assert_array_equal(rendering.render(g, 37, 53, tile=tile), whole)
+
+
+def test_the_hash_is_deterministic_and_a_point_has_one_feature_whatever_its_tile():
+    i = tf.constant([0, 5, -3, 1000, 5], tf.int64)
+    j = tf.constant([0, 7, 2, -1000, 7], tf.int64)
+    rows = corner_index(i, j, 40, 256).numpy()
+    assert rows[1] == rows[4] and (rows >= 0).all() and (rows < 256).all()
+    np.testing.assert_array_equal(rows, corner_index(i, j, 40, 256).numpy())
+    # A dense level stores the central square's corners row by row, and hashes the wings.
+    dense = corner_index(tf.constant([0, 5, 7], tf.int64), tf.constant([0, 4, 0], tf.int64), 6, 49).numpy()
+    assert dense[:2].tolist() == [0, 5 + 4 * 7] and 0 <= dense[2] < 49
+    g = small()
+    whole = g.encode(coords.grid(30, 45)).numpy()
+    tile = g.encode(coords.grid(30, 45, 11, 20, 7, 9)).numpy()
+    np.testing.assert_array_equal(tile, whole[11:18, 20:29])
+
+
+def test_gradients_reach_every_table_level():
+    g = small()
+    target = tf.random.uniform([1, 24, 24, 3], seed=3)
+    loss, _, grads = optimize.loss_and_gradients(
+        lambda: objectives.reconstruction(target).terms(objectives.Context(image=g.image(24, 24), features={})),
+        g.tables)
+    assert len(grads) == g.levels
+    assert all(float(tf.reduce_max(tf.abs(grad))) > 0 for grad in grads)
+
+
+def test_export_round_trip_renders_the_same_pixels_at_two_sizes(tmp_path):
+    g = small()
+    loaded = export.load(export.export(g, str(tmp_path / "model")))
+    for height, width in ((24, 40), (64, 48)):
+        np.testing.assert_array_equal(rendering.render(loaded, height, width, tile=16),
+                                      g.image(height, width).numpy())
+
+
+@pytest.mark.parametrize("kwargs,flag", [({"levels": 0}, "--levels"), ({"log2_table": 40}, "--log2_table"),
+                                         ({"level_features": 2.5}, "--level_features"),
+                                         ({"coarsest": 64, "finest": 16}, "--finest"),
+                                         ({"table_scale": 0.0}, "--table_scale")])
+def test_bad_settings_name_their_flag(kwargs, flag):
+    with pytest.raises(UserError, match=flag):
+        HashGrid(**kwargs)
