@@ -206,3 +206,27 @@ def test_lbfgs_through_the_runner_checkpoints_and_resumes(tmp_path, photo):
         jobs.run(generators.make("cppn", seed=0), objectives.reconstruction(photo), None, height=SIZE,
                  width=SIZE, settings=optimize.Settings(optimizer="lbfgs"), transform=transforms.jitter(2),
                  init=jobs.Init(photo))  # refused before the fit, not after it
+
+
+def test_coarse_to_fine_runs_a_small_canvas_first_and_refuses_what_it_cannot_shrink(photo, vgg, objective, capsys):
+    style_only = objectives.style(vgg, [photo[:, ::-1]], LAYERS)
+    g = generators.make("hashgrid", levels=4, log2_table=8, finest=32, hidden=16, seed=0)
+    before = g.image(SIZE, SIZE).numpy()
+    result = jobs.run(g, style_only, vgg, height=SIZE, width=SIZE, settings=optimize.Settings(steps=2, lr=0.01),
+                      coarse=jobs.Coarse(scale=0.5, steps=3))
+    assert result.stopped == "done" and result.step == 2
+    err = capsys.readouterr().err
+    assert "coarse 3/3  loss" in err and "step 2/2  loss" in err
+    assert np.abs(g.image(SIZE, SIZE).numpy() - before).max() > 0
+    assert jobs.Coarse(scale=0.25).size(32, 64) == (8, 16)
+    for kwargs, message in [
+            (dict(generator=generators.make("pixel", SIZE, SIZE)), "--coarse: pixel and fft images have a fixed size"),
+            (dict(objective=objective), "--content_weight 0"),
+            (dict(coarse=jobs.Coarse(scale=1.5)), "--coarse: .* between 0 and 1"),
+            (dict(coarse=jobs.Coarse(steps=0)), "--coarse_steps"),
+            (dict(settings=optimize.Settings(steps=2, optimizer="lbfgs")), "--coarse: runs with Adam only")]:
+        call = {**dict(generator=g, objective=style_only, coarse=jobs.Coarse(steps=1),
+                       settings=optimize.Settings(steps=2)), **kwargs}
+        with pytest.raises(UserError, match=message):
+            jobs.run(call["generator"], call["objective"], vgg, height=SIZE, width=SIZE,
+                     settings=call["settings"], coarse=call["coarse"])

@@ -25,9 +25,9 @@ from tfart.backbones import Backbone  # noqa: E402
 from tfart.errors import UserError  # noqa: E402
 from tfart.export import load_any as load  # noqa: E402
 from tfart.imaging import load_image, save_animation, save_png  # noqa: E402
-from tfart.jobs import Init, JobResult, Outputs, run  # noqa: E402
+from tfart.jobs import Coarse, Init, JobResult, Outputs, run  # noqa: E402
 from tfart.optimize import Settings  # noqa: E402
 from tfart.rendering import render  # noqa: E402
 
-__all__ = ["Backbone", "Init", "JobResult", "Outputs", "Settings", "UserError", "generators",
+__all__ = ["Backbone", "Coarse", "Init", "JobResult", "Outputs", "Settings", "UserError", "generators",
            "load", "load_image", "objectives", "render", "run", "save_animation", "save_png", "transforms"]

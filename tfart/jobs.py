@@ -11,7 +11,8 @@ for every job:
 1. it checks every output path (and the settings) before any work;
 2. it resumes from `outputs.checkpoints` when asked;
 3. it starts the generator from `init` (pixels take the image; a CPPN is fitted to it, as a
-   stage of its own with its own progress line);
+   stage of its own with its own progress line), then, when asked, optimizes a resolution-free
+   generator on a smaller canvas first (`coarse`: the same generator, so nothing is resampled);
 4. it runs THE loop (tfart.optimize) with the monitors the outputs ask for;
 5. it writes the PNG (after `outputs.postprocess`), the upscaled render and the SavedModel,
    each atomically, and returns why it stopped. On Ctrl-C or a non-finite loss it still writes
@@ -87,6 +88,37 @@ class Init:
 
 
 @dataclasses.dataclass
+class Coarse:
+    """Coarse to fine: `steps` steps on a canvas `scale` times the size before the main stage.
+
+    Each coarse step costs about scale^2 of a full one (the backbone dominates), and a
+    resolution-free generator's picture at the small size is the same picture, so the full-size
+    stage starts where the coarse one ended. The Adam state carries over. Objectives that
+    compare with a reference image at the canvas's size (content) cannot run coarse.
+    """
+    scale: float = 0.5
+    steps: int = 100
+
+    def check(self, generator, objective, transform, height, width):
+        if not (0 < self.scale < 1):
+            raise UserError(f"--coarse: the coarse canvas's scale must be between 0 and 1, got {self.scale}")
+        if self.steps < 1:
+            raise UserError(f"--coarse_steps: must be at least 1, got {self.steps}")
+        if not generator.resolution_free:
+            raise UserError("--coarse: pixel and fft images have a fixed size; use a resolution-free "
+                            "parameterization (cppn, fourier_cppn, hashgrid)")
+        if objective.references:
+            raise UserError("--coarse: the objective compares with a reference image at the canvas's size "
+                            f"({', '.join(objective.references)}); use --content_weight 0")
+        if transform is not None:
+            raise UserError("--coarse: random transforms are made for the full canvas; use --transforms none")
+        return self.size(height, width)
+
+    def size(self, height, width):
+        return max(8, round(height * self.scale)), max(8, round(width * self.scale))
+
+
+@dataclasses.dataclass
 class JobResult:
     """How a job ended: 'done', 'target' (a monitor's goal was reached), 'interrupted' or
     'non-finite', where, and what it wrote."""
@@ -115,13 +147,14 @@ class JobResult:
 
 
 def run(generator, objective, backbone=None, *, height, width, settings=None, outputs=None,
-        transform=None, init=None, watch=()):
+        transform=None, init=None, watch=(), coarse=None):
     """Optimize `generator` against `objective` and write `outputs`: a JobResult.
 
     generator: a tfart generator; objective: a tfart.objectives.Objective over `backbone`'s
     features (backbone None for pixel-only objectives); height, width: the optimized canvas;
     transform: random transforms applied before the backbone (tfart.transforms); watch: more
-    monitors.Monitor objects for the main stage (e.g. monitors.History()).
+    monitors.Monitor objects for the main stage (e.g. monitors.History()); coarse: a Coarse
+    stage before the main one (resolution-free generators), or None.
     """
     settings = settings or optimize.Settings()
     outputs = outputs or Outputs()
@@ -129,8 +162,13 @@ def run(generator, objective, backbone=None, *, height, width, settings=None, ou
     if settings.optimizer == "lbfgs" and transform is not None:
         raise UserError("--optimizer lbfgs: needs a deterministic objective; use --transforms none")
     outputs.check(generator, height, width)
+    if coarse is not None:
+        if settings.optimizer == "lbfgs":
+            raise UserError("--coarse: runs with Adam only (L-BFGS keeps no state between stages)")
+        small = coarse.check(generator, objective, transform, height, width)
     variables = generator.variables_to_train(settings.train)
-    optimizer = optimize.make_optimizer(settings) if settings.optimizer == "adam" else None
+    schedule = dataclasses.replace(settings, steps=settings.steps + (coarse.steps if coarse else 0))
+    optimizer = optimize.make_optimizer(schedule) if settings.optimizer == "adam" else None
 
     watchers, start = [], 0
     if outputs.checkpoints and (outputs.checkpoint_every or outputs.resume):
@@ -147,6 +185,13 @@ def run(generator, objective, backbone=None, *, height, width, settings=None, ou
         fitted = _initialise(generator, init, height, width, outputs.progress)
         if fitted.stopped != "done":
             return JobResult(fitted.stopped, "fit", 0, fitted.losses, _write_image(generator, height, width, outputs))
+    if start == 0 and coarse is not None:
+        first = optimize.optimize(generator, objective, backbone, *small,
+                                  dataclasses.replace(settings, steps=coarse.steps), optimizer=optimizer,
+                                  monitors=[monitors.ProgressBar("coarse")] if outputs.progress else [])
+        if first.stopped != "done":
+            return JobResult(first.stopped, "coarse", first.step, first.losses,
+                             _write_image(generator, height, width, outputs))
     if outputs.progress:
         watchers.append(monitors.ProgressBar(outputs.label))
     if outputs.logdir:

@@ -183,7 +183,8 @@ def optimize(generator, objective, backbone=None, height=256, width=256, setting
         return _loop(run, _lbfgs_steps(generator, objective, backbone, height, width, variables,
                                        settings.steps - start_step), monitors)
     optimizer = optimizer or make_optimizer(settings)
-    optimizer.build(variables)  # its slots exist before tracing, so the step is traced once
+    if not optimizer.built:  # its slots exist before tracing, so the step is traced once
+        optimizer.build(variables)
     step_fn = make_step(generator, objective, backbone, height, width, variables, optimizer,
                         transform, settings)
     run = Run(generator, height, width, optimizer, start_step, settings, step_fn)

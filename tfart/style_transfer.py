@@ -27,6 +27,10 @@ CONTENT_LAYERS = ("block4_conv2",)
 FOURIER_FEATURES = {"encoder": "fourier", "sigma": 6.0, "features": 128, "activation": "tanh",
                     "init_scale": 1.0, "hidden": 64, "depth": 4}
 
+# A multi-resolution hash grid (generators.HashGrid): 16 levels from 8 to 512 cells across the
+# shorter side, tables of 2^14 vectors of 2, two ReLU layers of 64.
+HASH_GRID = {"levels": 16, "log2_table": 14, "coarsest": 8, "finest": 512, "hidden": 64, "depth": 2}
+
 
 @dataclasses.dataclass(frozen=True)
 class Recipe:
@@ -61,6 +65,7 @@ RECIPES = {
     # 32.0 on astronaut/rocket (photo 0.9); detail 0.003 gives 4.9 there, with the same style and
     # content distances each time. The lower the detail, the less the head can grow the lattice.
     "fourier_cppn": Recipe(lr=0.003, fit_steps=300, generator={**FOURIER_FEATURES, "detail": 0.003}),
+    "hashgrid": Recipe(lr=0.01, fit_steps=200, fit_lr=0.01, generator=HASH_GRID),
 }
 
 

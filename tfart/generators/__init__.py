@@ -11,7 +11,8 @@ from tfart.generators.strokes import Strokes
 
 # The parameterizations of an image (style transfer, feature visualization), and every generator
 # an optimization job can make (perception engines also draw with strokes).
-PARAMETERIZATIONS = {"cppn": CPPN, "fourier_cppn": FourierCPPN, "pixel": PixelImage, "fft": FFTImage}
+PARAMETERIZATIONS = {"cppn": CPPN, "fourier_cppn": FourierCPPN, "hashgrid": HashGrid, "pixel": PixelImage,
+                     "fft": FFTImage}
 GENERATORS = {**PARAMETERIZATIONS, "strokes": Strokes}
 # A CPPN made to be optimized starts smooth. The CPPN's own defaults draw crisp random art, but
 # such a network fits a photograph about 3x worse: 200 Adam steps at lr 0.01 on skimage:chelsea at
@@ -23,20 +24,21 @@ SMOOTH_START = {"depth": 6, "init_scale": 3.0, "coord_scale": 2.0, "z_scale": 1.
 
 
 def make(parameterization, height=None, width=None, **kwargs):
-    """Build a generator by name: 'cppn', 'fourier_cppn', 'strokes' (any size) or 'pixel', 'fft' (H x W).
+    """Build a generator by name: 'cppn', 'fourier_cppn', 'hashgrid', 'strokes' (any size) or 'pixel',
+    'fft' (H x W).
 
     This is the factory of the optimization jobs: a CPPN or Fourier-CPPN starts from SMOOTH_START
     unless the keyword arguments say otherwise. Keyword arguments that only some generators take
     (`grid`, `reference_size` for the Fourier-CPPN; all but `seed`, `batch`, `std` and, for FFT,
-    `decay` for pixel and FFT images; `strokes`, `style`, `curves`, `seed` for strokes) are
-    dropped for the others. A Fourier-CPPN's reference canvas is
+    `decay` for pixel and FFT images; strokes and hash grids take only their own) are dropped for
+    the others. A Fourier-CPPN's reference canvas is
     the H x W canvas's shorter side unless given.
     """
     if parameterization not in GENERATORS:
         raise UserError(f"--parameterization: unknown {parameterization!r}; "
                         f"choose from {', '.join(GENERATORS)}")
     cls = GENERATORS[parameterization]
-    if cls is Strokes:  # resolution-free, with parameters of its own
+    if cls in (Strokes, HashGrid):  # resolution-free, with parameters of their own
         takes = inspect.signature(cls.__init__).parameters
         return cls(**{k: v for k, v in kwargs.items() if k in takes})
     if cls in (PixelImage, FFTImage):

@@ -50,6 +50,23 @@ def corner_index(i, j, cells, table_size):
     return tf.where(inside, i + side * j, hashed)
 
 
+def lookup(table, rows):
+    """tf.gather(table, rows), with its gradient summed by bincount: TF's own gather gradient
+    (unsorted_segment_sum) made a 256 px step's backward pass 8x slower than this."""
+    table = tf.convert_to_tensor(table)
+    size, width = table.shape
+
+    @tf.custom_gradient
+    def gather(table):
+        def grad(upstream):
+            flat = tf.reshape(tf.cast(rows, tf.int32), [-1])
+            upstream = tf.reshape(upstream, [-1, width])
+            return tf.stack([tf.math.bincount(flat, weights=upstream[:, k], minlength=size, maxlength=size)
+                             for k in range(width)], axis=-1)
+        return tf.gather(table, rows), grad
+    return gather(table)
+
+
 @keras.saving.register_keras_serializable(package="tfart")
 class HashGrid(Generator):
     """Multi-resolution hash grid + ReLU network: [B, H, W, 3] float32 in [0, 1].
@@ -121,7 +138,7 @@ class HashGrid(Generator):
             tx, ty = t[..., 0:1], t[..., 1:2]
 
             def at(di, dj):
-                return tf.gather(table, corner_index(i + di, j + dj, cells, size))
+                return lookup(table, corner_index(i + di, j + dj, cells, size))
             top = at(0, 0) * (1.0 - tx) + at(1, 0) * tx
             bottom = at(0, 1) * (1.0 - tx) + at(1, 1) * tx
             features.append(top * (1.0 - ty) + bottom * ty)
