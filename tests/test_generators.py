@@ -148,3 +148,32 @@ def test_decorrelated_colour_mixes_the_channels():
 def test_a_cppn_batch_needs_a_latent_code():
     with pytest.raises(UserError, match="--batch: .*--latent_dim > 0"):
         CPPN(latent_dim=0, batch=2)
+
+
+def test_multi_scale_fourier_features_give_each_bandwidth_its_band():
+    g = CPPN(encoder="fourier", sigma="1,10", features=400, seed=0)
+    frequencies = g.frequencies.numpy()
+    assert g.sigma == [1.0, 10.0]
+    assert 0.8 < frequencies[:, :200].std() < 1.2 and 8 < frequencies[:, 200:].std() < 12
+    np.testing.assert_array_equal(CPPN.from_config(g.get_config()).frequencies.numpy(), frequencies)
+    np.testing.assert_array_equal(CPPN(encoder="fourier", sigma=6.0, seed=0).frequencies.numpy(),
+                                  CPPN(encoder="fourier", sigma=[6.0], seed=0).frequencies.numpy())
+    for sigma in ("1,-2", "a,b", []):
+        with pytest.raises(UserError, match="--sigma"):
+            CPPN(encoder="fourier", sigma=sigma)
+    with pytest.raises(UserError, match="--sigma: 3 bandwidths need at least as many --features"):
+        CPPN(encoder="fourier", sigma="1,2,3", features=2)
+
+
+def test_random_frequency_fourier_cppn_has_no_common_period_and_keeps_dc():
+    g = FourierCPPN(frequencies="random", grid=6, seed=0, reference_size=32)
+    table = g.spectrum_frequencies.numpy()
+    assert table.shape == (36, 2) and not g.spectrum_frequencies.trainable
+    np.testing.assert_array_equal(table[0], 0)  # DC: the CPPN body's own picture
+    assert np.abs(table[1:]).max() <= 0.5 and np.abs(table[1:] * 6 - np.round(table[1:] * 6)).min() > 0
+    image = g.image(32, 32).numpy()
+    assert image.shape == (1, 32, 32, 3) and 0 <= image.min() and image.max() <= 1
+    again = FourierCPPN.from_config(g.get_config())
+    np.testing.assert_array_equal(again.spectrum_frequencies.numpy(), table)
+    with pytest.raises(UserError, match="--frequencies"):
+        FourierCPPN(frequencies="hexagonal")

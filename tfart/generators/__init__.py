@@ -29,7 +29,7 @@ def make(parameterization, height=None, width=None, **kwargs):
 
     This is the factory of the optimization jobs: a CPPN or Fourier-CPPN starts from SMOOTH_START
     unless the keyword arguments say otherwise. Keyword arguments that only some generators take
-    (`grid`, `reference_size` for the Fourier-CPPN; all but `seed`, `batch`, `std` and, for FFT,
+    (`grid`, `reference_size`, `frequencies` for the Fourier-CPPN; all but `seed`, `batch`, `std` and, for FFT,
     `decay` for pixel and FFT images; strokes and hash grids take only their own) are dropped for
     the others. A Fourier-CPPN's reference canvas is
     the H x W canvas's shorter side unless given.
@@ -45,7 +45,7 @@ def make(parameterization, height=None, width=None, **kwargs):
         takes = {*inspect.signature(cls.__init__).parameters, "batch"}  # batch: the base class's
         return cls(height, width, **{k: v for k, v in kwargs.items() if k in takes})
     if cls is CPPN:
-        for only_fourier in ("reference_size", "grid"):
+        for only_fourier in ("reference_size", "grid", "frequencies"):
             kwargs.pop(only_fourier, None)
     elif height and width:
         kwargs.setdefault("reference_size", min(height, width))

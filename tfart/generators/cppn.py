@@ -52,6 +52,20 @@ PRIORS = {"uniform": lambda seed: keras.initializers.RandomUniform(-1.0, 1.0, se
           "normal": lambda seed: keras.initializers.RandomNormal(stddev=1.0, seed=seed)}
 
 
+def bandwidths(sigma, features=None):
+    """--sigma as a tuple of positive bandwidths: a number, a list, or '1,4,16'."""
+    values = sigma.split(",") if isinstance(sigma, str) else sigma if isinstance(sigma, (list, tuple)) else [sigma]
+    try:
+        sigmas = tuple(float(v) for v in values)
+    except (TypeError, ValueError):
+        raise UserError(f"--sigma: expected positive numbers (e.g. 6 or 1,4,16), got {sigma!r}") from None
+    if not sigmas or not all(math.isfinite(v) and v > 0 for v in sigmas):
+        raise UserError(f"--sigma: bandwidths must be positive numbers, got {sigma!r}")
+    if features is not None and features < len(sigmas):
+        raise UserError(f"--sigma: {len(sigmas)} bandwidths need at least as many --features, got {features}")
+    return sigmas
+
+
 def resolve_activations(activation, depth, seed=0):
     """'tanh' | 'tanh,sin,...' (cycled over the layers) | 'mix' (seeded random) -> list of names."""
     if isinstance(activation, (list, tuple)):
@@ -77,6 +91,8 @@ class CPPN(Generator):
       'lucid'    x, y scaled so a square canvas spans +-sqrt(3) (unit variance, Lucid's CPPN).
       'periodic' sin/cos of `harmonics` whole periods across the canvas: the picture tiles seamlessly.
       'fourier'  Gaussian Fourier features [cos 2pi Bv, sin 2pi Bv], B ~ N(0, sigma^2) (Tancik 2020).
+                 sigma may be a list of bandwidths (multi-scale): the features are split into
+                 equal bands, one per bandwidth, low to high.
       'siren'    a sine first layer sin(w0 (W v + b)) with SIREN's initialisation (Sitzmann 2020);
                  later layers get SIREN's uniform initialisation with w0 folded into the weights,
                  times init_scale / INIT_SCALE (the default gives SIREN's). Use activation='sin'.
@@ -118,7 +134,10 @@ class CPPN(Generator):
         self.activations = resolve_activations(activation, self.depth, seed)
         self.encoder, self.colour = encoder, bool(colour)
         self.init_scale, self.coord_scale, self.z_scale = float(init_scale), float(coord_scale), float(z_scale)
-        self.features, self.sigma, self.harmonics, self.w0 = int(features), float(sigma), int(harmonics), float(w0)
+        self.features = int(features)
+        self.sigmas = bandwidths(sigma, self.features if encoder == "fourier" else None)
+        self.sigma = self.sigmas[0] if len(self.sigmas) == 1 else list(self.sigmas)
+        self.harmonics, self.w0 = int(harmonics), float(w0)
         self.mirror, self.fold, self.seed = bool(mirror), int(fold), int(seed)
 
         # A search in a VAE decoder's latent space stays where the decoder was trained: each code's
@@ -131,7 +150,10 @@ class CPPN(Generator):
             # Fixed random frequencies: a non-trainable weight so exports and checkpoints keep them.
             self.frequencies = self.add_weight(
                 shape=(2, self.features), name="frequencies", trainable=False,
-                initializer=keras.initializers.RandomNormal(stddev=self.sigma, seed=self.seed + 101))
+                initializer=keras.initializers.RandomNormal(stddev=self.sigmas[0], seed=self.seed + 101))
+            if len(self.sigmas) > 1:  # one band of features per bandwidth
+                band = np.repeat(self.sigmas, -(-self.features // len(self.sigmas)))[:self.features]
+                self.frequencies.assign(self.frequencies * (band / self.sigmas[0]).astype("float32"))
         if encoder == "siren":
             bound = 1.0 / (2 + self.latent_dim)  # SIREN's first layer: U(-1/fan_in, 1/fan_in)
             self.first = keras.layers.Dense(

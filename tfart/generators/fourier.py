@@ -15,6 +15,7 @@ import keras
 import tensorflow as tf
 
 from tfart import coords
+from tfart.errors import UserError
 from tfart.generators.cppn import CPPN
 
 
@@ -29,13 +30,28 @@ class FourierCPPN(CPPN):
       pixel noise: every non-DC frequency repeats at least once per grid cell. With these defaults
       it renders a CPPN picture with a fine texture on top, and gradients are preconditioned the
       way Lucid's FFT parameterization preconditions them.
+    frequencies: 'grid' (the paper's M x N integer frequencies per grid: the picture repeats
+      every M x N reference pixels) or 'random' (MN - 1 fixed frequencies drawn uniformly from
+      the same band, plus DC: no common period, so no tiling).
     """
 
-    def __init__(self, grid=(10, 10), reference_size=256, detail=0.1, decay=1.0, **kwargs):
+    def __init__(self, grid=(10, 10), reference_size=256, detail=0.1, decay=1.0, frequencies="grid", **kwargs):
         self.grid = tuple(int(g) for g in (grid if isinstance(grid, (list, tuple)) else (grid, grid)))
         self.reference_size = int(reference_size)
         self.detail, self.decay = float(detail), float(decay)
+        if frequencies not in ("grid", "random"):
+            raise UserError(f"--frequencies: 'grid' or 'random', got {frequencies!r}")
+        self.frequency_layout = frequencies
         super().__init__(**kwargs)
+
+    def build_random_frequencies(self):
+        """The 'random' layout's [MN, 2] (y, x) frequencies in cycles per reference pixel, DC first:
+        a non-trainable weight, so exports and checkpoints keep them."""
+        m, n = self.grid
+        table = self.add_weight(shape=(m * n, 2), name="spectrum_frequencies", trainable=False,
+                                initializer=keras.initializers.RandomUniform(-0.5, 0.5, seed=self.seed + 104))
+        table.assign(tf.concat([tf.zeros([1, 2]), table[1:]], 0))
+        return table
 
     @property
     def default_tile(self):
@@ -45,14 +61,20 @@ class FourierCPPN(CPPN):
     def _spectrum_scale(self):
         """[2MN] fixed multipliers for the (cos, -sin) coefficients, by frequency magnitude."""
         m, n = self.grid
-        fk, fl = tf.abs(_signed(m)), tf.abs(_signed(n))
-        f = tf.sqrt(tf.cast(fk[:, None] ** 2 + fl[None, :] ** 2, tf.float32))
+        if self.frequency_layout == "random":  # in cycles per grid, as the grid's are
+            per_grid = self.spectrum_frequencies * tf.constant([m, n], tf.float32)
+            f = tf.reshape(tf.norm(per_grid, axis=-1), [m, n])
+        else:
+            fk, fl = tf.abs(_signed(m)), tf.abs(_signed(n))
+            f = tf.sqrt(tf.cast(fk[:, None] ** 2 + fl[None, :] ** 2, tf.float32))
         scale = tf.where(f > 0, self.detail / tf.maximum(f, 1.0) ** self.decay, 1.0)
         scale = tf.reshape(scale, [m * n])
         return tf.concat([scale, scale], axis=0)
 
     def _make_head(self):
         m, n = self.grid
+        if self.frequency_layout == "random":
+            self.spectrum_frequencies = self.build_random_frequencies()
         channels = 3 if self.colour else 1
         # Real and imaginary part of each coefficient, for each colour.
         return keras.layers.Dense(
@@ -66,6 +88,9 @@ class FourierCPPN(CPPN):
         """[h, w, 2MN]: cos and -sin of the DFT phases at each pixel (Re(F e^{i t}) = a cos t - b sin t)."""
         m, n = self.grid
         pixels = xy * (self.reference_size / 2.0)  # plane -> reference-canvas pixel units
+        if self.frequency_layout == "random":
+            phase = 2.0 * math.pi * tf.tensordot(pixels, self.spectrum_frequencies[:, ::-1], [[-1], [1]])
+            return tf.concat([tf.cos(phase), -tf.sin(phase)], axis=-1)
         # Signed frequencies (k - M for k >= M/2) are band-limited between the reference pixels,
         # so a render at 4x shows the same picture larger, not new aliases. Positions count from
         # the canvas centre, so they are whole numbers for an odd reference size and half-integers
@@ -92,7 +117,7 @@ class FourierCPPN(CPPN):
 
     def get_config(self):
         return {**super().get_config(), "grid": list(self.grid), "reference_size": self.reference_size,
-                "detail": self.detail, "decay": self.decay}
+                "detail": self.detail, "decay": self.decay, "frequencies": self.frequency_layout}
 
 
 def _signed(m):
