@@ -97,6 +97,9 @@ def test_bad_inputs(run_script, photo, tmp_path):
             ("--logdir", str(blocker / "logs"), "error: --logdir: cannot write"),
             ("--upscale", "4", "error: --upscale: pixel and fft are fixed-size images"),
             ("--fit_lr", "0", "error: --fit_lr: must be a finite number > 0"),
+            ("--log2_table", "30", "error: --log2_table: must be from 4 to 24"),
+            ("--coarse", "1.5", "error: --coarse: must be 0 (off) or between 0 and 1"),
+            ("--coarse", "0.5 --parameterization hashgrid", "error: --coarse: the objective compares with a reference"),
             ("--backbone", "vgg19 --weights hed", "error: --weights hed: is a VGG16; use --backbone vgg16")]:
         first, *more = value.split(" ")
         assert message in _error(run_script("style_transfer", "--content", photo, "--style", photo,

