@@ -1,17 +1,20 @@
-"""Fit a real photograph with four coordinate networks at a similar parameter count.
+"""Fit a real photograph with the coordinate networks at a similar parameter count.
 
     pip install -e .[bench]        # scikit-image ships the photograph
-    python benchmarks/fit.py [--size 128] [--steps 1000] [--photo astronaut]
+    python benchmarks/fit.py [--size 120] [--steps 1000] [--photo astronaut] [--only cppn,hashgrid]
 
-The CPPN (Ha's x, y, r inputs, tanh), the CPPN with Gaussian Fourier features (Tancik et al.),
-SIREN and the Fourier-CPPN (Tesfaldet et al.) each fit scikit-image's photograph with the same
-Adam step budget, learning rate and seed, at about the same number of parameters (hidden widths
-are chosen to match the Fourier-CPPN's count). A second Fourier-CPPN row weights all
-frequencies equally (detail=1, decay=0: the paper's plain form) instead of tfart's 0.1/|f|.
-Prints PSNR, the high-frequency energy share (the photo's own share for reference) and grid
-peakiness: power at the 10-pixel grid's harmonics over that of their neighbouring frequencies;
-well above the photo's value means the grid period shows as a tiling artefact. Writes the photo
-and the fits side by side to --sheet.
+The CPPN (Ha's x, y, r inputs, tanh), the CPPN with Gaussian Fourier features (Tancik et al.)
+at one bandwidth and at several (multi-scale), SIREN, the Fourier-CPPN (Tesfaldet et al.) with
+its integer frequency grid and with random frequencies, and the multi-resolution hash grid
+(Muller et al.) each fit scikit-image's photograph with the same Adam step budget and seed, at
+about the same number of parameters (hidden widths are chosen to match the Fourier-CPPN's
+count). All take --lr except the hash grid, which trains at HASH_LR (Instant-NGP's rate; at
+1e-3 its tables barely move in 1000 steps). A second Fourier-CPPN row weights all frequencies
+equally (detail=1, decay=0: the paper's plain form) instead of tfart's 0.1/|f|.
+Prints PSNR, seconds per step (after the first, compiled, step), the high-frequency energy share
+(the photo's own share for reference) and grid peakiness: power at the 10-pixel grid's harmonics
+over that of their neighbouring frequencies; well above the photo's value means the grid period
+shows as a tiling artefact. Writes the photo and the fits side by side to --sheet.
 """
 import argparse
 import os
@@ -20,12 +23,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from tfart import generators, imaging, objectives, optimize  # noqa: E402
+from tfart import generators, imaging, monitors, objectives, optimize  # noqa: E402
 from tfart.generators.cppn import GAIN, INIT_SCALE  # noqa: E402
 from tfart.spectrum import high_frequency_share  # noqa: E402
 
 DEPTH = 4
 OLD = dict(coord_scale=2.0)  # the CPPN's defaults when these results were taken (docs/benchmarks.md)
+HASH_LR = 1e-2
 
 
 def candidates(size):
@@ -34,10 +38,22 @@ def candidates(size):
         "fourier_features": lambda h: generators.CPPN(depth=DEPTH, hidden=h, latent_dim=0, encoder="fourier",
                                                       sigma=6.0, features=64, activation="relu",
                                                       init_scale=1.4 / GAIN["relu"], seed=0),
+        "fourier_features_multiscale": lambda h: generators.CPPN(
+            depth=DEPTH, hidden=h, latent_dim=0, encoder="fourier", sigma=[2.0, 6.0, 18.0], features=64,
+            activation="relu", init_scale=1.4 / GAIN["relu"], seed=0),
         "siren": lambda h: generators.CPPN(depth=DEPTH, hidden=h, latent_dim=0, encoder="siren",
                                            activation="sin", w0=30.0, init_scale=INIT_SCALE, seed=0),
         "fourier_cppn": lambda h: generators.FourierCPPN(depth=DEPTH, hidden=h, latent_dim=0,
                                                          init_scale=1.0, reference_size=size, seed=0, **OLD),
+        "fourier_cppn_equal": lambda h: generators.FourierCPPN(
+            depth=DEPTH, hidden=h, latent_dim=0, init_scale=1.0, reference_size=size, detail=1.0,
+            decay=0.0, seed=0, **OLD),
+        "fourier_cppn_random": lambda h: generators.FourierCPPN(
+            depth=DEPTH, hidden=h, latent_dim=0, init_scale=1.0, reference_size=size, frequencies="random",
+            seed=0, **OLD),
+        # 8 levels of 4 features from 4 to `size` cells, tables of at most 2^10 vectors.
+        "hashgrid": lambda h: generators.HashGrid(levels=8, log2_table=10, level_features=4, coarsest=4,
+                                                  finest=size, hidden=h, depth=2, latent_dim=0, seed=0),
     }
 
 
@@ -90,6 +106,7 @@ def main():
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--photo", default="astronaut")
     parser.add_argument("--sheet", default="out/benchmarks/fit.png")
+    parser.add_argument("--only", default=None, help="comma-separated rows (default: all)")
     args = parser.parse_args()
     photo = imaging.load_image(f"skimage:{args.photo}", args.size, "--photo")
     # A centred square crop, so every network fits the same canvas.
@@ -100,27 +117,31 @@ def main():
     makers = candidates(size)
     target_count = count(makers["fourier_cppn"](32))
     rows, fits = [], [photo[0]]
-    makers["fourier_cppn_equal"] = lambda h: generators.FourierCPPN(
-        depth=DEPTH, hidden=h, latent_dim=0, init_scale=1.0, reference_size=size, detail=1.0,
-        decay=0.0, seed=0, **OLD)
-    for name, make in makers.items():
+    names = args.only.split(",") if args.only else list(makers)
+    unknown = [n for n in names if n not in makers]
+    if unknown:
+        raise SystemExit(f"error: --only: unknown rows {', '.join(unknown)}; choose from {', '.join(makers)}")
+    for name in names:
+        make = makers[name]
         g = make(32) if name.startswith("fourier_cppn") else matched(make, target_count)
+        lr = HASH_LR if name == "hashgrid" else args.lr
+        history = monitors.History()
         result = optimize.optimize(g, objectives.reconstruction(photo), None, size, size,
-                                   optimize.Settings(steps=args.steps, lr=args.lr))
+                                   optimize.Settings(steps=args.steps, lr=lr), monitors=[history])
+        per_step = (history.times[-1] - history.times[0]) / max(1, len(history.times) - 1)
         image = g.image(size, size)[0].numpy()
         fits.append(image)
-        rows.append((name, count(g), g.hidden, psnr(image, photo[0]), high_frequency_share(image),
+        rows.append((name, count(g), g.hidden, lr, psnr(image, photo[0]), per_step, high_frequency_share(image),
                      grid_peakiness(image), result.stopped))
     imaging.save_png(args.sheet, imaging.contact_sheet(fits, columns=len(fits)))
-    print(f"photo skimage:{args.photo} {size}x{size}, {args.steps} Adam steps at lr {args.lr}; the photo's "
+    print(f"photo skimage:{args.photo} {size}x{size}, {args.steps} Adam steps; the photo's "
           f"HF share {high_frequency_share(photo[0]):.4f}, grid peaks {grid_peakiness(photo[0]):.2f}; "
           f"sheet (photo, then the fits in row order) -> {args.sheet}")
-    print(f"{'network':<22}{'params':>8}{'hidden':>8}{'PSNR dB':>9}{'HF share':>10}{'grid peaks':>12}")
-    for name, params, hidden, p, hf, grid, stopped in rows:
-        print(f"{name:<22}{params:>8}{hidden:>8}{p:>9.2f}{hf:>10.4f}{grid:>12.2f}"
+    print(f"{'network':<29}{'params':>8}{'hidden':>8}{'lr':>7}{'PSNR dB':>9}{'s/step':>8}{'HF share':>10}"
+          f"{'grid peaks':>12}")
+    for name, params, hidden, lr, p, per_step, hf, grid, stopped in rows:
+        print(f"{name:<29}{params:>8}{hidden:>8}{lr:>7g}{p:>9.2f}{per_step:>8.4f}{hf:>10.4f}{grid:>12.2f}"
               + ("" if stopped == "done" else f"  ({stopped})"))
-    by = {r[0]: r for r in rows}
-    print(f"fourier_cppn - cppn PSNR: {by['fourier_cppn'][3] - by['cppn'][3]:+.2f} dB")
 
 
 if __name__ == "__main__":

@@ -1,62 +1,113 @@
-"""Style loss reached by each image parameterization at the same step budget and seed.
+"""The seed experiment on every image parameterization, with real trained features.
 
-    python benchmarks/parameterizations.py [--weights none|imagenet|PATH] [--steps 200] [--size 128]
+    python benchmarks/parameterizations.py --weights hed [--size 256] [--steps 300] [--only pixel,hashgrid]
 
-Texture synthesis (content weight 0) of scikit-image's `coffee` photograph on VGG19 (style layers
-block1..5_conv1, Gram matrices normalised by c*h*w, style weight 1e6) for pixel, fft, cppn and
-fourier_cppn, each with Adam from the same seed. Every run starts from the generator's own
-random image. Prints the final style loss and the high-frequency energy share of the result
-(the photo's own share for reference) and writes the results side by side to --sheet.
-With --weights none the VGG19 is random (this machine cannot download ImageNet weights): the
-numbers then compare how well each parameterization optimizes, not how good the art is.
+Grows skimage:coffee's style on grain-8 noise, style only (content weight 0), on the trained
+VGG16 of `--weights hed` (style layers block1..5_conv1), as `tfart-style --content noise:8
+--content_weight 0` does: each parameterization with its recipe (tfart.style_transfer.RECIPES),
+the same seed and the same number of Adam steps at full size. Pixel and FFT images take the
+noise; resolution-free generators are first fitted to it (the recipe's fit steps, timed with the
+run). A `+coarse` row runs Coarse(0.5, COARSE_STEPS) first: that many steps at half the size.
+cppn_multiscale is the cppn recipe with Gaussian features at three bandwidths (2, 6, 18) instead
+of one (6); fourier_cppn_random the fourier_cppn recipe with random, non-integer frequencies.
+
+Prints, per row: the final style loss (Gram distance, summed over layers) relative to pixel's,
+the wall time, and time-to-quality: the seconds from the start (fit included) until the style
+loss first reaches pixel's final loss, measured in one process, side by side. Writes the
+results side by side to --sheet and, with --save DIR, each resolution-free generator as
+DIR/NAME.keras (render it at any size with tfart-render --model DIR/NAME.keras).
 """
 import argparse
 import os
+import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 
-from tfart import backbones, generators, imaging, objectives, optimize  # noqa: E402
+from tfart import export, imaging, jobs, monitors, optimize, style_transfer  # noqa: E402
+from tfart.backbones import Backbone  # noqa: E402
+from tfart.errors import UserError  # noqa: E402
 from tfart.spectrum import high_frequency_share  # noqa: E402
 
-STYLE = ["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1"]
-LEARNING_RATES = {"pixel": 0.05, "fft": 0.05, "cppn": 0.005, "fourier_cppn": 0.005}
+COARSE_STEPS = 100
+# name: (parameterization, coarse to fine, changes to its recipe's generator)
+ROWS = {"pixel": ("pixel", False, {}), "fft": ("fft", False, {}), "cppn": ("cppn", False, {}),
+        "cppn_multiscale": ("cppn", False, {"sigma": [2.0, 6.0, 18.0]}),
+        "fourier_cppn": ("fourier_cppn", False, {}),
+        "fourier_cppn_random": ("fourier_cppn", False, {"frequencies": "random"}),
+        "hashgrid": ("hashgrid", False, {}), "hashgrid+coarse": ("hashgrid", True, {})}
+
+
+def grow(name, backbone, noise, style, steps, seed):
+    """One seed experiment: (generator, History, start time, recipe)."""
+    parameterization, coarse, changes = ROWS[name]
+    keras.utils.set_random_seed(seed)
+    recipe = style_transfer.RECIPES[parameterization].replace(steps=steps, content_weight=0.0)
+    height, width = noise.shape[1:3]
+    generator = style_transfer.generator(parameterization, height, width, seed=seed, **changes)
+    objective = style_transfer.objective(backbone, noise, [style], recipe)
+    history = monitors.History()
+    start = time.perf_counter()
+    jobs.run(generator, objective, backbone, height=height, width=width,
+             settings=optimize.Settings(steps=recipe.steps, lr=recipe.lr),
+             outputs=jobs.Outputs(progress=False, checkpoint_every=0),
+             init=jobs.Init(noise, recipe.fit_steps, recipe.fit_lr), watch=[history],
+             coarse=jobs.Coarse(0.5, COARSE_STEPS) if coarse else None)
+    return generator, history, start, recipe
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--weights", default="none")
-    parser.add_argument("--steps", type=int, default=200)
-    parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--weights", default="hed", help="hed (trained, offline), imagenet or a VGG16 file")
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--photo", default="skimage:coffee")
+    parser.add_argument("--grain", type=int, default=8)
+    parser.add_argument("--style", default="skimage:coffee")
+    parser.add_argument("--only", default=",".join(ROWS), help="rows to run, pixel first")
     parser.add_argument("--sheet", default="out/benchmarks/parameterizations.png")
+    parser.add_argument("--save", default=None, help="folder for each resolution-free result as NAME.keras")
     args = parser.parse_args()
-    keras.utils.set_random_seed(args.seed)  # the random VGG19 weights too
-    style = imaging.load_image(args.photo, args.size, "--photo")
-    vgg = backbones.Backbone("vgg19", STYLE, args.weights)
-    style_loss = objectives.style(vgg, [style], STYLE)
-    objective = 1e6 * style_loss
-    rows, images = [], []
-    for name, lr in LEARNING_RATES.items():
-        g = generators.make(name, args.size, args.size, seed=args.seed, reference_size=args.size)
-        result = optimize.optimize(g, objective, vgg, args.size, args.size,
-                                   optimize.Settings(steps=args.steps, lr=lr))
-        image = g.image(args.size, args.size)[0].numpy()
+    names = args.only.split(",")
+    if names[0] != "pixel" or any(n not in ROWS for n in names):
+        raise UserError(f"--only: choose among {', '.join(ROWS)}, pixel first")
+    style = imaging.load_image(args.style, args.size, "--style")
+    noise = imaging.noise_image(args.size, args.size, args.grain, args.seed)
+    backbone = Backbone("vgg16", style_transfer.layers(content_weight=0), args.weights)
+    print(f"seed experiment: style {args.style} on grain-{args.grain} noise, {args.size}x{args.size}, "
+          f"VGG16 --weights {args.weights}, content weight 0, {args.steps} Adam steps at full size, "
+          f"seed {args.seed}")
+    print(f"{'parameterization':<18}{'params':>9}{'lr':>7}{'fit':>5}{'coarse':>7}{'style loss':>12}"
+          f"{'/ pixel':>9}{'seconds':>9}{'to pixel final':>16}{'HF share':>10}")
+    images, pixel_final = [noise[0]], None
+    for name in names:
+        generator, history, start, recipe = grow(name, backbone, noise, style, args.steps, args.seed)
+        losses = history.column("style") / recipe.style_weight
+        seconds = history.times[-1] - start
+        if pixel_final is None:
+            pixel_final = float(losses[-1])
+        reached = np.nonzero(losses <= pixel_final)[0]
+        when = f"{history.times[reached[0]] - start:.1f} s" if len(reached) else "never"
+        image = generator.image(args.size, args.size)[0].numpy()
         images.append(image)
-        rows.append((name, lr, result.losses[0], result.loss, high_frequency_share(image), result.stopped))
+        params = int(sum(np.prod(v.shape) for v in generator.trainable_variables))
+        coarse = str(COARSE_STEPS) if ROWS[name][1] else "-"
+        fit = recipe.fit_steps if generator.resolution_free else "-"
+        print(f"{name:<18}{params:>9}{recipe.lr:>7g}{fit:>5}{coarse:>7}{losses[-1]:>12.5g}"
+              f"{losses[-1] / pixel_final:>9.3f}{seconds:>9.1f}{when:>16}{high_frequency_share(image):>10.4f}",
+              flush=True)
+        if args.save and generator.resolution_free:
+            export.save_keras(generator, os.path.join(args.save, f"{name}.keras"))
+    print(f"the style's HF share {high_frequency_share(style[0]):.4f}; 'to pixel final': seconds from the start "
+          "(fit and coarse stage included) until the style loss first reaches pixel's final loss")
     imaging.save_png(args.sheet, imaging.contact_sheet(images, columns=len(images)))
-    print(f"VGG19 weights={args.weights}; style {args.photo} at {args.size}px (HF share "
-          f"{high_frequency_share(style[0]):.4f}); {args.steps} Adam steps, seed {args.seed}; sheet -> {args.sheet}")
-    print(f"{'parameterization':<18}{'lr':>7}{'first loss':>14}{'final loss':>14}{'HF share':>10}")
-    for name, lr, first, final, hf, stopped in rows:
-        print(f"{name:<18}{lr:>7.3f}{first:>14.5g}{final:>14.5g}{hf:>10.4f}"
-              + ("" if stopped == "done" else f"  ({stopped})"))
-    best = min(rows, key=lambda r: r[3])
-    print(f"lowest final style loss: {best[0]} ({best[3]:.5g}); "
-          f"fourier_cppn/cppn final loss = {rows[3][3] / rows[2][3]:.3f}")
+    print(f"wrote {args.sheet}: the noise, then the rows above in order")
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except UserError as e:
+        raise SystemExit(f"error: {e}")

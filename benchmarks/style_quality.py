@@ -3,7 +3,7 @@
     pip install -e ".[bench]"
     python benchmarks/style_quality.py [--size 128] [--content skimage:chelsea] [--style skimage:coffee]
 
-Each parameterization (pixel, fft, cppn, fourier_cppn) runs the style transfer of
+Each parameterization (pixel, fft, cppn, fourier_cppn, hashgrid) runs the style transfer of
 tfart.style_transfer.RECIPES on the same photo pair and seed, with the trained VGG16 of
 `--weights hed`. Then the result is measured with the same network:
 - style: the Gram distance to the style image (mean over the style layers), divided by the
@@ -34,7 +34,7 @@ from tfart import generators, imaging, jobs, monitors, objectives, optimize, sty
 from tfart.backbones import Backbone  # noqa: E402
 from tfart.errors import UserError  # noqa: E402
 
-PARAMETERIZATIONS = ("pixel", "fft", "cppn", "fourier_cppn")
+PARAMETERIZATIONS = ("pixel", "fft", "cppn", "fourier_cppn", "hashgrid")
 # The defaults before the recipes (tfart 0.1 until this benchmark): the classic 1e6:1 balance,
 # Adam at 0.02, and the smooth x, y, r CPPN (generators.SMOOTH_START) fitted for 200 steps at 0.01.
 BEFORE = style_transfer.Recipe(lr=0.02, style_weight=1e6, content_weight=1.0, fit_steps=200, fit_lr=0.01)
