@@ -115,7 +115,7 @@ def main():
         reached = np.nonzero(per_step <= pixel_final)[0]
         when = f"{history.times[reached[0]] - start:.1f} s" if len(reached) else "never"
         label = f"{name} (before)" if before else name
-        fit = recipe.fit_steps if name in ("cppn", "fourier_cppn") else "-"
+        fit = recipe.fit_steps if name not in ("pixel", "fft") else "-"
         print(f"{label:<22}{recipe.lr:>7g}{recipe.steps:>6}{fit:>5}{recipe.style_weight:>8g}"
               f"{style_ratio:>8.4f}{content_ratio:>9.4f}{seconds:>9.1f}{when:>16}{peaks(image):>12.2f}", flush=True)
         results.append(image[0])

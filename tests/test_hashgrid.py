@@ -63,3 +63,10 @@ def test_export_round_trip_renders_the_same_pixels_at_two_sizes(tmp_path):
 def test_bad_settings_name_their_flag(kwargs, flag):
     with pytest.raises(UserError, match=flag):
         HashGrid(**kwargs)
+
+
+def test_the_job_factory_gives_the_finest_level_one_cell_per_pixel():
+    from tfart import generators
+    assert generators.make("hashgrid", 48, 32).finest == 32
+    assert generators.make("hashgrid", 48, 32, finest=100).finest == 100
+    assert generators.make("hashgrid", 4, 4).finest == 8  # never below the coarsest level

@@ -49,7 +49,7 @@ flags.DEFINE_integer("latent_dim", 8, "Latent size of a CPPN parameterization.")
 flags.DEFINE_integer("grid", 10, "Frequency grid (G x G) of the Fourier-CPPN parameterization.")
 flags.DEFINE_integer("levels", None, "Grid levels of the hashgrid parameterization (default: 16).")
 flags.DEFINE_integer("log2_table", None, "Each hashgrid level holds at most 2^N feature vectors (default: 14).")
-flags.DEFINE_integer("finest", None, "Cells across the shorter side at the finest hashgrid level (default: 512).")
+flags.DEFINE_integer("finest", None, "Cells across the shorter side at the finest hashgrid level (default: one per pixel).")
 flags.DEFINE_float("coarse", 0.0, "Coarse to fine: first optimize a resolution-free parameterization at this "
                    "fraction of --size for --coarse_steps steps (0: off). Style only: --content_weight 0.")
 flags.DEFINE_integer("coarse_steps", 100, "Steps of the --coarse stage.")

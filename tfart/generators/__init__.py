@@ -31,13 +31,17 @@ def make(parameterization, height=None, width=None, **kwargs):
     unless the keyword arguments say otherwise. Keyword arguments that only some generators take
     (`grid`, `reference_size`, `frequencies` for the Fourier-CPPN; all but `seed`, `batch`, `std` and, for FFT,
     `decay` for pixel and FFT images; strokes and hash grids take only their own) are dropped for
-    the others. A Fourier-CPPN's reference canvas is
+    the others. A Fourier-CPPN's reference canvas, and a hash grid's finest level (in cells), is
     the H x W canvas's shorter side unless given.
     """
     if parameterization not in GENERATORS:
         raise UserError(f"--parameterization: unknown {parameterization!r}; "
                         f"choose from {', '.join(GENERATORS)}")
     cls = GENERATORS[parameterization]
+    if cls is HashGrid and height and width:
+        # One cell per pixel at the finest level: finer cells are sampled less than once each, and
+        # their corners, never seen at a pixel centre, show as a dotted mesh when rendered larger.
+        kwargs.setdefault("finest", max(kwargs.get("coarsest", 8), min(height, width)))
     if cls in (Strokes, HashGrid):  # resolution-free, with parameters of their own
         takes = inspect.signature(cls.__init__).parameters
         return cls(**{k: v for k, v in kwargs.items() if k in takes})
