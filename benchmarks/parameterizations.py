@@ -19,14 +19,13 @@ DIR/NAME.keras (render it at any size with tfart-render --model DIR/NAME.keras).
 """
 import argparse
 import os
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from tfart import export, imaging, jobs, monitors, optimize, style_transfer  # noqa: E402
+from style_quality import transfer  # noqa: E402  (benchmarks/style_quality.py)
+from tfart import export, imaging, jobs, style_transfer  # noqa: E402
 from tfart.backbones import Backbone  # noqa: E402
 from tfart.errors import UserError  # noqa: E402
 from tfart.spectrum import high_frequency_share  # noqa: E402
@@ -43,18 +42,9 @@ ROWS = {"pixel": ("pixel", False, {}), "fft": ("fft", False, {}), "cppn": ("cppn
 def grow(name, backbone, noise, style, steps, seed):
     """One seed experiment: (generator, History, start time, recipe)."""
     parameterization, coarse, changes = ROWS[name]
-    keras.utils.set_random_seed(seed)
-    recipe = style_transfer.RECIPES[parameterization].replace(steps=steps, content_weight=0.0)
-    height, width = noise.shape[1:3]
-    generator = style_transfer.generator(parameterization, height, width, seed=seed, **changes)
-    objective = style_transfer.objective(backbone, noise, [style], recipe)
-    history = monitors.History()
-    start = time.perf_counter()
-    jobs.run(generator, objective, backbone, height=height, width=width,
-             settings=optimize.Settings(steps=recipe.steps, lr=recipe.lr),
-             outputs=jobs.Outputs(progress=False, checkpoint_every=0),
-             init=jobs.Init(noise, recipe.fit_steps, recipe.fit_lr), watch=[history],
-             coarse=jobs.Coarse(0.5, COARSE_STEPS) if coarse else None)
+    generator, history, _, start, recipe = transfer(
+        parameterization, backbone, noise, style, seed, steps, content_weight=0.0,
+        coarse=jobs.Coarse(0.5, COARSE_STEPS) if coarse else None, **changes)
     return generator, history, start, recipe
 
 

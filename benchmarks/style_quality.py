@@ -57,22 +57,25 @@ def peaks(image):
     return grid_peakiness(np.asarray(image)[0, :height, :width])
 
 
-def transfer(parameterization, backbone, content, style, seed, steps=None, before=False):
-    """Run one style transfer at the recipe's defaults (or the old ones):
-    (image, History, seconds, start time, recipe)."""
+def transfer(parameterization, backbone, content, style, seed, steps=None, before=False, content_weight=None,
+             coarse=None, **changes):
+    """Run one style transfer at the recipe's defaults (or the old ones), `changes` to its generator:
+    (generator, History, seconds, start time, recipe). Also the seed experiment's run
+    (benchmarks/parameterizations.py: content weight 0, the noise as content, a coarse stage)."""
     keras.utils.set_random_seed(seed)
-    recipe = (BEFORE if before else style_transfer.RECIPES[parameterization]).replace(steps=steps)
+    recipe = (BEFORE if before else style_transfer.RECIPES[parameterization]).replace(
+        steps=steps, content_weight=content_weight)
     height, width = content.shape[1:3]
-    generator = generators.make(parameterization, height, width, seed=seed, **recipe.generator)
+    generator = generators.make(parameterization, height, width, seed=seed, **{**recipe.generator, **changes})
     objective = style_transfer.objective(backbone, content, [style], recipe)
     history = monitors.History()
     start = time.perf_counter()
     jobs.run(generator, objective, backbone, height=height, width=width,
              settings=optimize.Settings(steps=recipe.steps, lr=recipe.lr),
              outputs=jobs.Outputs(progress=False, checkpoint_every=0),
-             init=jobs.Init(content, recipe.fit_steps, recipe.fit_lr), watch=[history])
+             init=jobs.Init(content, recipe.fit_steps, recipe.fit_lr), watch=[history], coarse=coarse)
     seconds = time.perf_counter() - start
-    return generator.image(height, width), history, seconds, start, recipe
+    return generator, history, seconds, start, recipe
 
 
 def main():
@@ -105,8 +108,9 @@ def main():
     runs = [(name, False) for name in args.only.split(",")]
     runs += [(name, True) for name in args.only.split(",")] if args.before else []
     for name, before in runs:
-        image, history, seconds, start, recipe = transfer(name, backbone, content, style, args.seed,
-                                                          args.steps, before)
+        generator, history, seconds, start, recipe = transfer(name, backbone, content, style, args.seed,
+                                                              args.steps, before)
+        image = generator.image(height, width)
         style_ratio = style_distance(image) / unstyled
         content_ratio = content_distance(image) / noise_content
         per_step = history.column("style") / recipe.style_weight
@@ -115,7 +119,7 @@ def main():
         reached = np.nonzero(per_step <= pixel_final)[0]
         when = f"{history.times[reached[0]] - start:.1f} s" if len(reached) else "never"
         label = f"{name} (before)" if before else name
-        fit = recipe.fit_steps if name not in ("pixel", "fft") else "-"
+        fit = recipe.fit_steps if generator.resolution_free else "-"
         print(f"{label:<22}{recipe.lr:>7g}{recipe.steps:>6}{fit:>5}{recipe.style_weight:>8g}"
               f"{style_ratio:>8.4f}{content_ratio:>9.4f}{seconds:>9.1f}{when:>16}{peaks(image):>12.2f}", flush=True)
         results.append(image[0])

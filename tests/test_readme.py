@@ -44,7 +44,7 @@ small_frames() { case "$*" in *--frames*|*.gif*|*.mp4*) echo --frames 3;; esac; 
 tfart-art() { command tfart-art "$@" --width 32 --height 32 $(small_frames "$@"); }
 tfart-render() { command tfart-render "$@" --width 48 --height 40 $(small_frames "$@"); }
 random_unless_hed() { case "$*" in *"--weights hed"*) ;; *) echo --weights none;; esac; }
-tfart-style() { command tfart-style "$@" $(random_unless_hed "$@") --size 48 --steps 2 --fit_steps 2; }
+tfart-style() { command tfart-style "$@" $(random_unless_hed "$@") --size 48 --steps 2 --fit_steps 2 --coarse_steps 2; }
 tfart-dream() { command tfart-dream "$@" $(random_unless_hed "$@") --size 48 --steps 2 --octaves 1 --channels 2; }
 tfart-perceive() { command tfart-perceive "$@" --weights none --size 48 --budget 9 --upscale 2; }
 tfart-train-latent() { command tfart-train-latent "$@" --epochs 1 --image_size 12 --batch_size 256; }

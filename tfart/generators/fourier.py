@@ -44,7 +44,7 @@ class FourierCPPN(CPPN):
         self.frequency_layout = frequencies
         super().__init__(**kwargs)
 
-    def build_random_frequencies(self):
+    def _random_frequencies(self):
         """The 'random' layout's [MN, 2] (y, x) frequencies in cycles per reference pixel, DC first:
         a non-trainable weight, so exports and checkpoints keep them."""
         m, n = self.grid
@@ -74,7 +74,7 @@ class FourierCPPN(CPPN):
     def _make_head(self):
         m, n = self.grid
         if self.frequency_layout == "random":
-            self.spectrum_frequencies = self.build_random_frequencies()
+            self.spectrum_frequencies = self._random_frequencies()
         channels = 3 if self.colour else 1
         # Real and imaginary part of each coefficient, for each colour.
         return keras.layers.Dense(

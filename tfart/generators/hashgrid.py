@@ -51,8 +51,8 @@ def corner_index(i, j, cells, table_size):
 
 
 def lookup(table, rows):
-    """tf.gather(table, rows), with its gradient summed by bincount: TF's own gather gradient
-    (unsorted_segment_sum) made a 256 px step's backward pass 8x slower than this."""
+    """tf.gather(table, rows), with its gradient summed by bincount: with TF's own gather gradient
+    (IndexedSlices summed into the table) a 256 px fit step took 0.27 s, with this 0.20 s."""
     table = tf.convert_to_tensor(table)
     size, width = table.shape
 
