@@ -34,7 +34,7 @@ flags.DEFINE_float("style_weight", None, "Weight of the style loss, Gram matrice
                    f"(default: {RECIPE}).")
 flags.DEFINE_float("tv_weight", None, f"Weight of the total-variation loss, smoothness (default: {RECIPE}).")
 flags.DEFINE_enum("parameterization", "pixel", ["pixel", "fft", "cppn", "fourier_cppn", "hashgrid"],
-                  "What is optimized: pixels, an FFT spectrum, a CPPN or a Fourier-CPPN.")
+                  "What is optimized: pixels, an FFT spectrum, a CPPN, a Fourier-CPPN or a hash grid.")
 flags.DEFINE_enum("train", "weights", ["weights", "latent", "both"],
                   "Which variables: the generator's weights, its latent code, or both.")
 flags.DEFINE_enum("init", "content", ["content", "noise"],
