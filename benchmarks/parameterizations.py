@@ -10,6 +10,8 @@ noise; resolution-free generators are first fitted to it (the recipe's fit steps
 run). A `+coarse` row runs Coarse(0.5, COARSE_STEPS) first: that many steps at half the size.
 cppn_multiscale is the cppn recipe with Gaussian features at three bandwidths (2, 6, 18) instead
 of one (6); fourier_cppn_random the fourier_cppn recipe with random, non-integer frequencies.
+The hash grid's recipe samples each step at a random point within the pixels (Settings.subpixel);
+the hashgrid_centres rows sample at the pixel centres only, as every other row does.
 
 Prints, per row: the final style loss (Gram distance, summed over layers) relative to pixel's,
 the wall time, and time-to-quality: the seconds from the start (fit included) until the style
@@ -31,12 +33,14 @@ from tfart.errors import UserError  # noqa: E402
 from tfart.spectrum import high_frequency_share  # noqa: E402
 
 COARSE_STEPS = 100
-# name: (parameterization, coarse to fine, changes to its recipe's generator)
+# name: (parameterization, coarse to fine, changes to its recipe (subpixel) and its generator)
 ROWS = {"pixel": ("pixel", False, {}), "fft": ("fft", False, {}), "cppn": ("cppn", False, {}),
         "cppn_multiscale": ("cppn", False, {"sigma": [2.0, 6.0, 18.0]}),
         "fourier_cppn": ("fourier_cppn", False, {}),
         "fourier_cppn_random": ("fourier_cppn", False, {"frequencies": "random"}),
-        "hashgrid": ("hashgrid", False, {}), "hashgrid+coarse": ("hashgrid", True, {})}
+        "hashgrid": ("hashgrid", False, {}), "hashgrid+coarse": ("hashgrid", True, {}),
+        "hashgrid_centres": ("hashgrid", False, {"subpixel": False}),
+        "hashgrid_centres+coarse": ("hashgrid", True, {"subpixel": False})}
 
 
 def grow(name, backbone, noise, style, steps, seed):

@@ -58,20 +58,21 @@ def peaks(image):
 
 
 def transfer(parameterization, backbone, content, style, seed, steps=None, before=False, content_weight=None,
-             coarse=None, **changes):
+             coarse=None, subpixel=None, **changes):
     """Run one style transfer at the recipe's defaults (or the old ones), `changes` to its generator:
     (generator, History, seconds, start time, recipe). Also the seed experiment's run
-    (benchmarks/parameterizations.py: content weight 0, the noise as content, a coarse stage)."""
+    (benchmarks/parameterizations.py: content weight 0, the noise as content, a coarse stage,
+    sampling at the pixel centres or within the pixels)."""
     keras.utils.set_random_seed(seed)
     recipe = (BEFORE if before else style_transfer.RECIPES[parameterization]).replace(
-        steps=steps, content_weight=content_weight)
+        steps=steps, content_weight=content_weight, subpixel=subpixel)
     height, width = content.shape[1:3]
     generator = generators.make(parameterization, height, width, seed=seed, **{**recipe.generator, **changes})
     objective = style_transfer.objective(backbone, content, [style], recipe)
     history = monitors.History()
     start = time.perf_counter()
     jobs.run(generator, objective, backbone, height=height, width=width,
-             settings=optimize.Settings(steps=recipe.steps, lr=recipe.lr),
+             settings=optimize.Settings(steps=recipe.steps, lr=recipe.lr, subpixel=recipe.subpixel),
              outputs=jobs.Outputs(progress=False, checkpoint_every=0),
              init=jobs.Init(content, recipe.fit_steps, recipe.fit_lr), watch=[history], coarse=coarse)
     seconds = time.perf_counter() - start

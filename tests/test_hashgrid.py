@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -70,3 +71,25 @@ def test_the_job_factory_gives_the_finest_level_one_cell_per_pixel():
     assert generators.make("hashgrid", 48, 32).finest == 32
     assert generators.make("hashgrid", 48, 32, finest=100).finest == 100
     assert generators.make("hashgrid", 4, 4).finest == 8  # never below the coarsest level
+
+
+def test_an_offset_samples_the_picture_between_the_pixel_centres():
+    g = small()
+    quarter = g.image(20, 30, offset=(0.25, 0.25)).numpy()
+    np.testing.assert_allclose(quarter, g.image(40, 60).numpy()[:, 1::2, 1::2], atol=1e-5)
+    np.testing.assert_array_equal(g.image(20, 30, offset=(0.0, 0.0)).numpy(), g.image(20, 30).numpy())
+
+
+def test_subpixel_optimization_trains_what_lies_between_the_pixel_centres():
+    """One cell per pixel: a pixel centre sees the mean of its cell's four corners, so a chequer of
+    corner values costs nothing there, and shows at every other point. Fitting a flat grey picture
+    with sampling at the centres leaves the start's chequer; random points within the pixels remove it."""
+    def roughness_at_4x(subpixel):
+        keras.utils.set_random_seed(0)  # the offsets drawn
+        g = HashGrid(levels=1, coarsest=16, finest=16, log2_table=10, hidden=16, table_scale=1.0, latent_dim=0)
+        grey = objectives.reconstruction(np.full((1, 16, 16, 3), 0.5, np.float32))
+        optimize.optimize(g, grey, None, 16, 16, optimize.Settings(steps=300, lr=0.02, subpixel=subpixel))
+        centres = g.image(16, 16).numpy()
+        assert abs(centres - 0.5).max() < 0.05  # both fit the grey where they sampled it
+        return float(g.image(64, 64).numpy().std())
+    assert roughness_at_4x(True) < 0.25 * roughness_at_4x(False)

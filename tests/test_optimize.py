@@ -255,3 +255,23 @@ def test_the_tape_watches_only_the_trained_variables(monkeypatch):
     optimize.loss_and_gradients(lambda: objective.terms(optimize_context(g, vgg)), variables)
     watched = {id(v) for v in tapes[0].watched_variables()}
     assert watched == {id(v.value) for v in variables}  # not the backbone's 2 variables
+
+
+def test_subpixel_samples_each_step_at_a_new_point_within_the_pixels():
+    g = generators.make("cppn", seed=0)
+    mean_red = objectives.Objective(lambda ctx: tf.reduce_mean(ctx.image[..., 0]), "red")
+
+    def losses(subpixel):
+        return optimize.optimize(g, mean_red, None, 12, 12,
+                                 optimize.Settings(steps=6, lr=1e-12, subpixel=subpixel)).losses
+    assert len(set(losses(False))) == 1  # the weights barely move: one picture, one loss
+    assert len(set(losses(True))) == 6
+
+
+def test_subpixel_is_refused_for_fixed_size_images_and_lbfgs():
+    settings = optimize.Settings(steps=2, subpixel=True)
+    with pytest.raises(UserError, match="--subpixel: pixel and fft images have a fixed size"):
+        optimize.optimize(generators.PixelImage(8, 8), objectives.total_variation(), None, 8, 8, settings)
+    with pytest.raises(UserError, match="--optimizer lbfgs: needs a deterministic objective; use --nosubpixel"):
+        optimize.optimize(generators.make("cppn"), objectives.total_variation(), None, 8, 8,
+                          optimize.Settings(steps=2, optimizer="lbfgs", subpixel=True))

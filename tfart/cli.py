@@ -236,6 +236,10 @@ def define_optimization_flags(out, steps=None, lr=None, layers_of="vgg19", recip
     flags.DEFINE_float("clip_norm", default.clip_norm, "Clip the global gradient norm (0: off).")
     flags.DEFINE_bool("normalize_gradients", default.normalize_gradients, "Divide each gradient by its norm.")
     flags.DEFINE_bool("jit_compile", default.jit_compile, "XLA-compile the step (for GPUs; slower on CPUs).")
+    flags.DEFINE_bool("subpixel", None if recipe else default.subpixel,
+                      "Sample a resolution-free picture at a random point of each pixel every step, so that "
+                      "it stays clean between the pixel centres when rendered larger"
+                      + (f" (default: {recipe})." if recipe else "."))
     flags.DEFINE_enum("transforms", transforms, ["none", "standard"], "Random transforms before the backbone"
                       + (" (default: standard for a picture drawn from scratch)." if transforms is None else "."))
     flags.DEFINE_enum("backbone", layers_of, ["vgg16", "vgg19", "inception_v3"],
@@ -266,14 +270,15 @@ def define_optimization_flags(out, steps=None, lr=None, layers_of="vgg19", recip
         message="--optimizer lbfgs: needs a deterministic objective; use --transforms none")
 
 
-def settings(train="weights", steps=None, lr=None):
-    """optimize.Settings from the shared flags (`steps` and `lr` where the flags were left unset)."""
+def settings(train="weights", steps=None, lr=None, subpixel=False):
+    """optimize.Settings from the shared flags (`steps`, `lr` and `subpixel` where the flags were left unset)."""
     from tfart.optimize import Settings
     steps = FLAGS.steps if FLAGS.steps is not None else steps
     lr = FLAGS.lr if FLAGS.lr is not None else lr
+    subpixel = FLAGS.subpixel if FLAGS.subpixel is not None else subpixel
     return Settings(steps=steps, lr=lr, optimizer=FLAGS.optimizer, schedule=FLAGS.schedule,
                     train=train, clip_norm=FLAGS.clip_norm, normalize_gradients=FLAGS.normalize_gradients,
-                    jit_compile=FLAGS.jit_compile)
+                    jit_compile=FLAGS.jit_compile, subpixel=subpixel)
 
 
 def outputs(stem):

@@ -17,12 +17,13 @@ def half_extent(height, width):
     return tf.stack([width / short, height / short])
 
 
-def grid(height, width, top=0, left=0, tile_height=None, tile_width=None):
+def grid(height, width, top=0, left=0, tile_height=None, tile_width=None, offset=None):
     """(x, y) plane coordinates of a tile of an H x W canvas: [h, w, 2] float32.
 
     x grows to the right and y downwards; the shorter side of the canvas spans [-1, 1].
     `top`/`left` are the tile's first row/column and `tile_height`/`tile_width` its size
     (the whole canvas by default). All arguments may be Python ints or int32 scalar tensors.
+    offset: (dx, dy) in pixels moves every sample off its pixel's centre (None: at the centres).
     """
     tile_height = height if tile_height is None else tile_height
     tile_width = width if tile_width is None else tile_width
@@ -34,6 +35,9 @@ def grid(height, width, top=0, left=0, tile_height=None, tile_width=None):
     # (2i + 1 - n) is an exact integer, so the division is the only rounding step.
     y = tf.cast(2 * rows + 1 - height, tf.float32) / short
     x = tf.cast(2 * cols + 1 - width, tf.float32) / short
+    if offset is not None:
+        offset = 2.0 * tf.cast(offset, tf.float32) / short
+        x, y = x + offset[0], y + offset[1]
     yy, xx = tf.meshgrid(y, x, indexing="ij")
     return tf.stack([xx, yy], axis=-1)
 

@@ -158,9 +158,7 @@ def run(generator, objective, backbone=None, *, height, width, settings=None, ou
     """
     settings = settings or optimize.Settings()
     outputs = outputs or Outputs()
-    settings.check()
-    if settings.optimizer == "lbfgs" and transform is not None:
-        raise UserError("--optimizer lbfgs: needs a deterministic objective; use --transforms none")
+    optimize.check(generator, settings, transform)
     outputs.check(generator, height, width)
     if coarse is not None:
         if settings.optimizer == "lbfgs":

@@ -36,6 +36,9 @@ class Settings:
     normalize_gradients: bool = False  # divide each gradient by its L2 norm (robust step sizes)
     clip_norm: float = 0.0          # clip the global gradient norm (0: off)
     jit_compile: bool = False       # XLA: faster on GPUs, slower on CPUs (measured)
+    subpixel: bool = False          # each step samples a resolution-free picture at a random
+                                    # offset within the pixel, so what lies between the pixel
+                                    # centres is optimized too (it shows when rendered larger)
 
     def check(self):
         if not (self.clip_norm >= 0 and np.isfinite(self.clip_norm)):
@@ -89,13 +92,14 @@ def make_optimizer(settings):
     return keras.optimizers.Adam(learning_rate=lr)
 
 
-def evaluate(generator, objective, backbone, height, width, transform=None):
+def evaluate(generator, objective, backbone, height, width, transform=None, offset=None):
     """Render the image, show it (transformed) to the backbone, and evaluate: {term: scalar}.
 
     With a transform, the objective's reference images are stacked under the canvas and
     transformed with it in one batch, so that they see the same random shift, scale and rotation.
+    offset: (dx, dy) in pixels, where within each pixel a resolution-free generator is sampled.
     """
-    image = generator.image(height, width)
+    image = generator.image(height, width, offset=offset)
     if backbone is None or not objective.layers:
         return objective.terms(Context(image=image, features={}))
     if transform is None:
@@ -138,8 +142,9 @@ def make_step(generator, objective, backbone, height, width, variables, optimize
     last_good = [tf.Variable(v, trainable=False) for v in variables]
 
     def step():
+        offset = tf.random.uniform([2], -0.5, 0.5) if settings.subpixel else None
         loss, terms, grads = loss_and_gradients(
-            lambda: evaluate(generator, objective, backbone, height, width, transform), variables)
+            lambda: evaluate(generator, objective, backbone, height, width, transform, offset), variables)
         if settings.normalize_gradients:
             grads = [g / (tf.norm(g) + 1e-8) for g in grads]
         if settings.clip_norm:
@@ -166,6 +171,19 @@ def make_step(generator, objective, backbone, height, width, variables, optimize
     return tf.function(step, jit_compile=settings.jit_compile)
 
 
+def check(generator, settings, transform=None):
+    """Raise a UserError naming the flag unless `settings` can optimize `generator` (with `transform`)."""
+    settings.check()
+    if settings.subpixel and not generator.resolution_free:
+        raise UserError("--subpixel: pixel and fft images have a fixed size, with nothing between their "
+                        "pixels; use a resolution-free parameterization (cppn, fourier_cppn, hashgrid)")
+    if settings.optimizer == "lbfgs":
+        random = [flag for flag, on in (("--transforms none", transform is not None),
+                                        ("--nosubpixel", settings.subpixel)) if on]
+        if random:
+            raise UserError(f"--optimizer lbfgs: needs a deterministic objective; use {' and '.join(random)}")
+
+
 def optimize(generator, objective, backbone=None, height=256, width=256, settings=None,
              transform=None, monitors=(), start_step=0, optimizer=None):
     """Minimise `objective` over the chosen variables of `generator` for settings.steps steps.
@@ -174,11 +192,9 @@ def optimize(generator, objective, backbone=None, height=256, width=256, setting
     loop cleanly (result.stopped == 'interrupted') so callers can save the current image.
     """
     settings = settings or Settings()
-    settings.check()
+    check(generator, settings, transform)
     variables = generator.variables_to_train(settings.train)
     if settings.optimizer == "lbfgs":
-        if transform is not None:
-            raise UserError("--optimizer lbfgs: needs a deterministic objective; use --transforms none")
         run = Run(generator, height, width, None, start_step, settings)
         return _loop(run, _lbfgs_steps(generator, objective, backbone, height, width, variables,
                                        settings.steps - start_step), monitors)

@@ -41,8 +41,9 @@ class Recipe:
 
     lr, steps: the Adam run. style_weight, content_weight, tv_weight: the loss balance (Gram
     matrices normalised by c*h*w, mean squared content error). fit_steps, fit_lr: steps that fit a
-    CPPN to the content image before the style stage (with --init content). generator: keyword
-    arguments of generators.make.
+    CPPN to the content image before the style stage (with --init content). subpixel: optimize
+    at random points within the pixels (optimize.Settings). generator: keyword arguments of
+    generators.make.
     """
     lr: float
     steps: int = 300
@@ -51,6 +52,7 @@ class Recipe:
     tv_weight: float = 0.0
     fit_steps: int = 0
     fit_lr: float = 0.001
+    subpixel: bool = False
     generator: dict = dataclasses.field(default_factory=dict)
 
     def replace(self, **changes):
@@ -68,7 +70,7 @@ RECIPES = {
     # 32.0 on astronaut/rocket (photo 0.9); detail 0.003 gives 4.9 there, with the same style and
     # content distances each time. The lower the detail, the less the head can grow the lattice.
     "fourier_cppn": Recipe(lr=0.003, fit_steps=300, generator={**FOURIER_FEATURES, "detail": 0.003}),
-    "hashgrid": Recipe(lr=0.01, fit_steps=100, fit_lr=0.01, generator=HASH_GRID),
+    "hashgrid": Recipe(lr=0.01, fit_steps=100, fit_lr=0.01, subpixel=True, generator=HASH_GRID),
 }
 
 

@@ -101,7 +101,8 @@ def main(argv):
     recipe = style_transfer.RECIPES[FLAGS.parameterization].replace(
         steps=FLAGS.steps, lr=FLAGS.lr, style_weight=FLAGS.style_weight, content_weight=FLAGS.content_weight,
         tv_weight=FLAGS.tv_weight, fit_steps=FLAGS.fit_steps, fit_lr=FLAGS.fit_lr)
-    settings, outputs = cli.settings(FLAGS.train, recipe.steps, recipe.lr), cli.outputs("style")
+    settings = cli.settings(FLAGS.train, recipe.steps, recipe.lr, recipe.subpixel)
+    outputs = cli.outputs("style")
     outputs.about = {"style": FLAGS.style, "content": FLAGS.content, "seed": FLAGS.seed}
     outputs.check()
     content, content_is_noise = load_content()

@@ -22,24 +22,30 @@ class Generator(keras.Model):
     resolution_free = True
     default_tile = 512  # tile side for big renders: activations of a tile stay near 100 MB
 
-    def render_tile(self, height, width, top, left, tile_height, tile_width, z=None, supersample=1):
+    def render_tile(self, height, width, top, left, tile_height, tile_width, z=None, supersample=1,
+                    offset=None):
         """A tile of an H x W canvas: [B, tile_height, tile_width, 3] float32 in [0, 1].
 
         z: [B, latent_dim] or None for the generator's own latent code (gradients reach it).
         supersample: s >= 1 renders s x s samples per pixel and averages them (anti-aliasing).
+        offset: (dx, dy) in pixels samples the picture off the pixel centres (optimize's
+          Settings.subpixel draws one per step); None: at the centres.
         """
         s = tf.cast(supersample, tf.int32)
         th, tw = tf.cast(tile_height, tf.int32), tf.cast(tile_width, tf.int32)
-        xy = coords.grid(height * s, width * s, top * s, left * s, th * s, tw * s)
+        if offset is not None:
+            offset = tf.cast(offset, tf.float32) * tf.cast(s, tf.float32)
+        xy = coords.grid(height * s, width * s, top * s, left * s, th * s, tw * s, offset)
         image = self._render(xy, coords.half_extent(height, width), self._latent(z))
         channels = tf.shape(image)[-1]
         batch = tf.shape(image)[0]
         image = tf.reshape(image, tf.stack([batch, th, s, tw, s, channels]))
         return tf.reduce_mean(image, axis=[2, 4])
 
-    def image(self, height, width, z=None, supersample=1):
-        """The whole H x W canvas: [B, H, W, 3] float32 in [0, 1]."""
-        return self.render_tile(height, width, 0, 0, height, width, z=z, supersample=supersample)
+    def image(self, height, width, z=None, supersample=1, offset=None):
+        """The whole H x W canvas: [B, H, W, 3] float32 in [0, 1] (offset: see render_tile)."""
+        return self.render_tile(height, width, 0, 0, height, width, z=z, supersample=supersample,
+                                offset=offset)
 
     def call(self, inputs):
         """Keras entry point: inputs = (height, width) -> the whole canvas with the own z."""

@@ -41,7 +41,11 @@ class _FixedSizeImage(Generator):
             raise UserError(f"--batch: must be at least 1, got {batch}")
         self.height, self.width, self.seed, self.batch = int(height), int(width), int(seed), int(batch)
 
-    def render_tile(self, height, width, top, left, tile_height, tile_width, z=None, supersample=1):
+    def render_tile(self, height, width, top, left, tile_height, tile_width, z=None, supersample=1,
+                    offset=None):
+        if offset is not None:
+            raise UserError("--subpixel: pixel and fft images have a fixed size, with nothing between "
+                            "their pixels")
         image = self.full_image()
         static = tf.get_static_value(height), tf.get_static_value(width)
         if static == (self.height, self.width):
