@@ -73,7 +73,7 @@ def main():
     print(f"seed experiment: style {args.style} on grain-{args.grain} noise, {args.size}x{args.size}, "
           f"VGG16 --weights {args.weights}, content weight 0, {args.steps} Adam steps at full size, "
           f"seed {args.seed}")
-    print(f"{'parameterization':<18}{'params':>9}{'lr':>7}{'fit':>5}{'coarse':>7}{'style loss':>12}"
+    print(f"{'parameterization':<24}{'params':>9}{'lr':>7}{'fit':>5}{'coarse':>7}{'style loss':>12}"
           f"{'/ pixel':>9}{'seconds':>9}{'to pixel final':>16}{'HF share':>10}")
     images, pixel_final = [noise[0]], None
     for name in names:
@@ -89,7 +89,7 @@ def main():
         params = int(sum(np.prod(v.shape) for v in generator.trainable_variables))
         coarse = str(COARSE_STEPS) if ROWS[name][1] else "-"
         fit = recipe.fit_steps if generator.resolution_free else "-"
-        print(f"{name:<18}{params:>9}{recipe.lr:>7g}{fit:>5}{coarse:>7}{losses[-1]:>12.5g}"
+        print(f"{name:<24}{params:>9}{recipe.lr:>7g}{fit:>5}{coarse:>7}{losses[-1]:>12.5g}"
               f"{losses[-1] / pixel_final:>9.3f}{seconds:>9.1f}{when:>16}{high_frequency_share(image):>10.4f}",
               flush=True)
         if args.save and generator.resolution_free:
