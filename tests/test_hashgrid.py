@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfart import coords, export, objectives, optimize, rendering
+from tfart import coords, export, jobs, objectives, optimize, rendering
 from tfart.errors import UserError
 from tfart.generators import HashGrid
 from tfart.generators.hashgrid import corner_index
@@ -84,12 +84,23 @@ def test_subpixel_optimization_trains_what_lies_between_the_pixel_centres():
     """One cell per pixel: a pixel centre sees the mean of its cell's four corners, so a chequer of
     corner values costs nothing there, and shows at every other point. Fitting a flat grey picture
     with sampling at the centres leaves the start's chequer; random points within the pixels remove it."""
-    def roughness_at_4x(subpixel):
+    grey = np.full((1, 16, 16, 3), 0.5, np.float32)
+
+    def loop(g, subpixel):
+        optimize.optimize(g, objectives.reconstruction(grey), None, 16, 16,
+                          optimize.Settings(steps=300, lr=0.02, subpixel=subpixel))
+
+    def job_fit(g, subpixel):  # a job's content fit samples as the job's settings say
+        jobs.run(g, objectives.reconstruction(grey), None, height=16, width=16,
+                 settings=optimize.Settings(steps=0, subpixel=subpixel),
+                 outputs=jobs.Outputs(progress=False), init=jobs.Init(grey, fit_steps=300, fit_lr=0.02))
+
+    def roughness_at_4x(fit, subpixel):
         keras.utils.set_random_seed(0)  # the offsets drawn
         g = HashGrid(levels=1, coarsest=16, finest=16, log2_table=10, hidden=16, table_scale=1.0, latent_dim=0)
-        grey = objectives.reconstruction(np.full((1, 16, 16, 3), 0.5, np.float32))
-        optimize.optimize(g, grey, None, 16, 16, optimize.Settings(steps=300, lr=0.02, subpixel=subpixel))
+        fit(g, subpixel)
         centres = g.image(16, 16).numpy()
         assert abs(centres - 0.5).max() < 0.05  # both fit the grey where they sampled it
         return float(g.image(64, 64).numpy().std())
-    assert roughness_at_4x(True) < 0.25 * roughness_at_4x(False)
+    for fit in (loop, job_fit):
+        assert roughness_at_4x(fit, True) < 0.25 * roughness_at_4x(fit, False), fit.__name__

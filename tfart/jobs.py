@@ -180,7 +180,7 @@ def run(generator, objective, backbone=None, *, height, width, settings=None, ou
             print(f"resuming at step {start}")
         watchers.append(checkpointer)
     if start == 0 and init is not None:
-        fitted = _initialise(generator, init, height, width, outputs.progress)
+        fitted = _initialise(generator, init, height, width, outputs.progress, settings.subpixel)
         if fitted.stopped != "done":
             return JobResult(fitted.stopped, "fit", 0, fitted.losses, _write_image(generator, height, width, outputs))
     if start == 0 and coarse is not None:
@@ -225,8 +225,9 @@ def write(generator, height, width, outputs, finished=True):
     return written
 
 
-def _initialise(generator, init, height, width, progress):
-    """Start from init.image: assign it to fixed-size images, fit resolution-free ones to it."""
+def _initialise(generator, init, height, width, progress, subpixel=False):
+    """Start from init.image: assign it to fixed-size images, fit resolution-free ones to it
+    (sampled within the pixels when the job's settings are: see optimize.Settings.subpixel)."""
     done = optimize.Result(step=0, losses=[])
     if init.image is None:
         return done
@@ -237,7 +238,7 @@ def _initialise(generator, init, height, width, progress):
         return done
     part = "both" if generator.latent_dim else "weights"
     return optimize.optimize(generator, objectives.reconstruction(init.image), None, height, width,
-                             optimize.Settings(steps=init.fit_steps, lr=init.fit_lr, train=part),
+                             optimize.Settings(steps=init.fit_steps, lr=init.fit_lr, train=part, subpixel=subpixel),
                              monitors=[monitors.ProgressBar("fit")] if progress else [])
 
 
