@@ -236,10 +236,9 @@ def define_optimization_flags(out, steps=None, lr=None, layers_of="vgg19", recip
     flags.DEFINE_float("clip_norm", default.clip_norm, "Clip the global gradient norm (0: off).")
     flags.DEFINE_bool("normalize_gradients", default.normalize_gradients, "Divide each gradient by its norm.")
     flags.DEFINE_bool("jit_compile", default.jit_compile, "XLA-compile the step (for GPUs; slower on CPUs).")
-    flags.DEFINE_bool("subpixel", None if recipe else default.subpixel,
-                      "Sample a resolution-free picture at a random point of each pixel every step, so that "
-                      "it stays clean between the pixel centres when rendered larger"
-                      + (f" (default: {recipe})." if recipe else "."))
+    flags.DEFINE_bool("subpixel", None, "Sample a resolution-free picture at a random point of each pixel "
+                      "every step, so that it stays clean between the pixel centres when rendered larger "
+                      "(default: off, except in tfart-style's hashgrid recipe).")
     flags.DEFINE_enum("transforms", transforms, ["none", "standard"], "Random transforms before the backbone"
                       + (" (default: standard for a picture drawn from scratch)." if transforms is None else "."))
     flags.DEFINE_enum("backbone", layers_of, ["vgg16", "vgg19", "inception_v3"],
