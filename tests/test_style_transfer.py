@@ -19,13 +19,16 @@ def photo(tmp_path):
 
 
 def test_seed_experiment_noise_grains_with_timelapses(run_script, photo, tmp_path):
-    for grain in (1, 8, 30):
+    # The last grain runs the hash grid coarse to fine: the coarse stage adds no frames.
+    coarse = ["--parameterization", "hashgrid", "--fit_steps", "2", "--coarse", "0.5", "--coarse_steps", "2"]
+    for grain, more in ((1, []), (8, []), (30, coarse)):
         out, gif = tmp_path / f"grain{grain}.png", tmp_path / f"grain{grain}.gif"
         code, stdout, stderr = run_script(
             "style_transfer", "--content", f"noise:{grain}", "--style", photo, "--content_weight", "0",
             "--style_layers", "block3_conv1,block4_conv1,block5_conv1", "--out", str(out),
-            "--timelapse", str(gif), "--timelapse_every", "2", *TINY)
+            "--timelapse", str(gif), "--timelapse_every", "2", *TINY, *more)
         assert code == 0, stderr
+        assert ("coarse 2/2" in stderr) == bool(more), stderr
         assert np.asarray(Image.open(out)).shape == (48, 48, 3)
         assert Image.open(gif).n_frames == 3  # steps 0, 2, 4
 
