@@ -15,7 +15,9 @@ the hashgrid_centres rows sample at the pixel centres only, as every other row d
 
 Prints, per row: the final style loss (Gram distance, summed over layers) relative to pixel's,
 the wall time, and time-to-quality: the seconds from the start (fit included) until the style
-loss first reaches pixel's final loss, measured in one process, side by side. Writes the
+loss first reaches pixel's final loss, measured in one process, side by side. The final loss is
+measured once more on the result at the pixel centres (what is saved and shown); the per-step
+losses behind time-to-quality are each step's own, for the sub-pixel rows at that step's offset. Writes the
 results side by side to --sheet and, with --save DIR, each resolution-free generator as
 DIR/NAME.keras (render it at any size with tfart-render --model DIR/NAME.keras).
 """
@@ -27,7 +29,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 from style_quality import transfer  # noqa: E402  (benchmarks/style_quality.py)
-from tfart import export, imaging, jobs, style_transfer  # noqa: E402
+from tfart import export, imaging, jobs, objectives, style_transfer  # noqa: E402
 from tfart.backbones import Backbone  # noqa: E402
 from tfart.errors import UserError  # noqa: E402
 from tfart.spectrum import high_frequency_share  # noqa: E402
@@ -70,6 +72,7 @@ def main():
     style = imaging.load_image(args.style, args.size, "--style")
     noise = imaging.noise_image(args.size, args.size, args.grain, args.seed)
     backbone = Backbone("vgg16", style_transfer.layers(content_weight=0), args.weights)
+    style_term = objectives.style(backbone, [style], list(style_transfer.STYLE_LAYERS))
     print(f"seed experiment: style {args.style} on grain-{args.grain} noise, {args.size}x{args.size}, "
           f"VGG16 --weights {args.weights}, content weight 0, {args.steps} Adam steps at full size, "
           f"seed {args.seed}")
@@ -80,17 +83,19 @@ def main():
         generator, history, start, recipe = grow(name, backbone, noise, style, args.steps, args.seed)
         losses = history.column("style") / recipe.style_weight
         seconds = history.times[-1] - start
+        result = generator.image(args.size, args.size)
+        final = float(style_term(objectives.Context(result, backbone(result))))
         if pixel_final is None:
-            pixel_final = float(losses[-1])
+            pixel_final = final
         reached = np.nonzero(losses <= pixel_final)[0]
         when = f"{history.times[reached[0]] - start:.1f} s" if len(reached) else "never"
-        image = generator.image(args.size, args.size)[0].numpy()
+        image = result[0].numpy()
         images.append(image)
         params = int(sum(np.prod(v.shape) for v in generator.trainable_variables))
         coarse = str(COARSE_STEPS) if ROWS[name][1] else "-"
         fit = recipe.fit_steps if generator.resolution_free else "-"
-        print(f"{name:<24}{params:>9}{recipe.lr:>7g}{fit:>5}{coarse:>7}{losses[-1]:>12.5g}"
-              f"{losses[-1] / pixel_final:>9.3f}{seconds:>9.1f}{when:>16}{high_frequency_share(image):>10.4f}",
+        print(f"{name:<24}{params:>9}{recipe.lr:>7g}{fit:>5}{coarse:>7}{final:>12.5g}"
+              f"{final / pixel_final:>9.3f}{seconds:>9.1f}{when:>16}{high_frequency_share(image):>10.4f}",
               flush=True)
         if args.save and generator.resolution_free:
             export.save_keras(generator, os.path.join(args.save, f"{name}.keras"))

@@ -103,7 +103,8 @@ def render_models(models, size, crop, folder, cell):
         out = subprocess.run([sys.executable, "-c", MODEL_CHILD, model, str(size), str(crop), stem],
                              capture_output=True, text=True)
         if out.returncode:
-            raise SystemExit(f"error: {model}: {out.stderr.strip().splitlines()[-1]}")
+            why = out.stderr.strip().splitlines()[-1:] or [f"exit status {out.returncode} (out of memory?)"]
+            raise SystemExit(f"error: {model}: {why[0]}")
         seconds, peak = out.stdout.split()
         crops = [f"{stem}_{name}.png" for name in ("centre", "quarter")]
         lines = " / ".join(f"{creases(Image.open(c), cell):.2f}" for c in crops)

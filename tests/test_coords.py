@@ -34,9 +34,11 @@ def test_symmetry():
     np.testing.assert_allclose(folded, np.rot90(folded, 1, axes=(0, 1)), atol=1e-5)
 
 
-def test_an_offset_moves_every_sample_off_the_pixel_centres():
-    plain = coords.grid(4, 8)
-    moved = coords.grid(4, 8, offset=(0.5, -0.25)).numpy()
-    # One pixel is 2/4 plane units on a 4-pixel shorter side.
-    np.testing.assert_allclose(moved - plain.numpy(), np.broadcast_to([0.25, -0.125], (4, 8, 2)), atol=1e-6)
-    np.testing.assert_array_equal(coords.grid(4, 8, 1, 2, 2, 3, offset=(0.5, -0.25)), moved[1:3, 2:5])
+@pytest.mark.parametrize("height,width", [(4, 8), (8, 4)])
+def test_an_offset_moves_every_sample_off_the_pixel_centres(height, width):
+    plain = coords.grid(height, width)
+    moved = coords.grid(height, width, offset=(0.5, -0.25)).numpy()
+    # One pixel is 2/4 plane units on either axis: the shorter side has 4 pixels.
+    np.testing.assert_allclose(moved - plain.numpy(), np.broadcast_to([0.25, -0.125], (height, width, 2)),
+                               atol=1e-6)
+    np.testing.assert_array_equal(coords.grid(height, width, 1, 2, 2, 2, offset=(0.5, -0.25)), moved[1:3, 2:4])

@@ -78,6 +78,10 @@ def test_an_offset_samples_the_picture_between_the_pixel_centres():
     quarter = g.image(20, 30, offset=(0.25, 0.25)).numpy()
     np.testing.assert_allclose(quarter, g.image(40, 60).numpy()[:, 1::2, 1::2], atol=1e-5)
     np.testing.assert_array_equal(g.image(20, 30, offset=(0.0, 0.0)).numpy(), g.image(20, 30).numpy())
+    # Supersampled, the offset moves all s x s samples of a pixel by the same canvas distance.
+    samples = g.image(40, 60, offset=(0.5, -0.5)).numpy()
+    means = samples.reshape(-1, 20, 2, 30, 2, 3).mean(axis=(2, 4))
+    np.testing.assert_allclose(g.image(20, 30, supersample=2, offset=(0.25, -0.25)).numpy(), means, atol=1e-5)
 
 
 def test_subpixel_optimization_trains_what_lies_between_the_pixel_centres():

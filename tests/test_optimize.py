@@ -258,14 +258,36 @@ def test_the_tape_watches_only_the_trained_variables(monkeypatch):
 
 
 def test_subpixel_samples_each_step_at_a_new_point_within_the_pixels():
-    g = generators.make("cppn", seed=0)
-    mean_red = objectives.Objective(lambda ctx: tf.reduce_mean(ctx.image[..., 0]), "red")
+    class Ramps(generators.base.Generator):
+        """Red is x and green is y, in pixels of a 10-pixel canvas, plus a weight to train."""
+        def __init__(self):
+            super().__init__(name="ramps")
+            self.w = self.add_weight(shape=(), initializer="zeros", name="w")
+            self.built = True
 
-    def losses(subpixel):
-        return optimize.optimize(g, mean_red, None, 12, 12,
-                                 optimize.Settings(steps=6, lr=1e-12, subpixel=subpixel)).losses
-    assert len(set(losses(False))) == 1  # the weights barely move: one picture, one loss
-    assert len(set(losses(True))) == 6
+        def _render(self, xy, extent, z):
+            return tf.concat([5.0 * xy + self.w, tf.zeros_like(xy[..., :1])], -1)[None]
+
+    class Offsets(monitors.Monitor):
+        """The mean of each ramp is where the step sampled, relative to the pixel centres."""
+        def __init__(self):
+            self.seen = []
+
+        def on_step(self, run, loss, terms):
+            self.seen.append((terms["dx"], terms["dy"]))
+
+    mean_of = lambda channel: lambda ctx: tf.reduce_mean(ctx.image[..., channel])  # noqa: E731
+    objective = objectives.Objective(mean_of(0), "dx") + objectives.Objective(mean_of(1), "dy")
+
+    def offsets(subpixel):
+        seen = Offsets()
+        optimize.optimize(Ramps(), objective, None, 10, 10,
+                          optimize.Settings(steps=40, lr=1e-9, subpixel=subpixel), monitors=[seen])
+        return np.array(seen.seen)
+    np.testing.assert_allclose(offsets(False), 0.0, atol=1e-6)  # every step at the centres
+    drawn = offsets(True)
+    assert np.abs(drawn).max() <= 0.5 and (drawn.min(0) < -0.3).all() and (drawn.max(0) > 0.3).all()
+    assert abs(np.corrcoef(drawn.T)[0, 1]) < 0.5  # x and y drawn apart, not along a diagonal
 
 
 def test_subpixel_is_refused_for_fixed_size_images_and_lbfgs():

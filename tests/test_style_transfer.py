@@ -103,6 +103,7 @@ def test_bad_inputs(run_script, photo, tmp_path):
             ("--log2_table", "30", "error: --log2_table: must be from 4 to 24"),
             ("--coarse", "1.5", "error: --coarse: must be 0 (off) or between 0 and 1"),
             ("--subpixel", "true", "error: --subpixel: pixel and fft images have a fixed size"),
+            ("--subpixel", "true --parameterization hashgrid --optimizer lbfgs", "use --nosubpixel"),
             ("--coarse", "0.5 --parameterization hashgrid", "error: --coarse: the objective compares with a reference"),
             ("--backbone", "vgg19 --weights hed", "error: --weights hed: is a VGG16; use --backbone vgg16")]:
         first, *more = value.split(" ")

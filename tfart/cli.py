@@ -274,7 +274,10 @@ def settings(train="weights", steps=None, lr=None, subpixel=False):
     from tfart.optimize import Settings
     steps = FLAGS.steps if FLAGS.steps is not None else steps
     lr = FLAGS.lr if FLAGS.lr is not None else lr
-    subpixel = FLAGS.subpixel if FLAGS.subpixel is not None else subpixel
+    if FLAGS.subpixel is not None:
+        subpixel = FLAGS.subpixel
+    elif FLAGS.optimizer == "lbfgs":
+        subpixel = False  # a recipe's default yields to L-BFGS, which needs a deterministic objective
     return Settings(steps=steps, lr=lr, optimizer=FLAGS.optimizer, schedule=FLAGS.schedule,
                     train=train, clip_norm=FLAGS.clip_norm, normalize_gradients=FLAGS.normalize_gradients,
                     jit_compile=FLAGS.jit_compile, subpixel=subpixel)

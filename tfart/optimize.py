@@ -176,7 +176,7 @@ def check(generator, settings, transform=None):
     settings.check()
     if settings.subpixel and not generator.resolution_free:
         raise UserError("--subpixel: pixel and fft images have a fixed size, with nothing between their "
-                        "pixels; use a resolution-free parameterization (cppn, fourier_cppn, hashgrid)")
+                        "pixels; it needs a resolution-free generator")
     if settings.optimizer == "lbfgs":
         random = [flag for flag, on in (("--transforms none", transform is not None),
                                         ("--nosubpixel", settings.subpixel)) if on]

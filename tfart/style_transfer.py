@@ -5,7 +5,7 @@
     generator = style_transfer.generator("cppn", 256, 256, seed=0)
     objective = style_transfer.objective(backbone, content, [style], recipe)
     tfart.run(generator, objective, backbone, height=256, width=256,
-              settings=tfart.Settings(steps=recipe.steps, lr=recipe.lr),
+              settings=tfart.Settings(steps=recipe.steps, lr=recipe.lr, subpixel=recipe.subpixel),
               init=tfart.Init(content, recipe.fit_steps, recipe.fit_lr))
 
 RECIPES are each parameterization's defaults. They were found by sweeps with trained VGG16

@@ -77,7 +77,7 @@ def main(argv):
     if FLAGS.mode == "dream":
         if not FLAGS.image:
             raise UsageError("--image: dream mode needs a photograph (a path or skimage:NAME)")
-        for flag in ("export", "upscale", "resume", "generator", "train"):
+        for flag in ("export", "upscale", "resume", "generator", "train", "subpixel"):
             if FLAGS[flag].value:
                 raise UsageError(f"--{flag}: dream mode paints the photograph's pixels octave by "
                                  "octave; it keeps no generator or checkpoints")

@@ -94,7 +94,7 @@ def main(argv):
 
     import keras
 
-    from tfart import imaging, jobs, style_transfer
+    from tfart import imaging, jobs, optimize, style_transfer
     from tfart.errors import UsageError
 
     keras.utils.set_random_seed(FLAGS.seed)
@@ -116,6 +116,8 @@ def main(argv):
     generator = style_transfer.generator(FLAGS.parameterization, height, width, seed=FLAGS.seed,
                                          latent_dim=FLAGS.latent_dim, grid=FLAGS.grid, **hash_grid)
     outputs.check(generator, height, width)
+    transform = cli.transform(height, width)
+    optimize.check(generator, settings, transform)  # before the backbone, which may download weights
 
     backbone = cli.backbone(style_transfer.layers(FLAGS.style_layers, FLAGS.content_layers, recipe.content_weight))
     backbone.check_size(height, width)
@@ -125,7 +127,7 @@ def main(argv):
     start = content if FLAGS.init == "content" else imaging.noise_image(height, width, 1, FLAGS.seed)
     init = jobs.Init(start, fit_steps=recipe.fit_steps if FLAGS.init == "content" else 0, fit_lr=recipe.fit_lr)
     result = jobs.run(generator, objective, backbone, height=height, width=width, settings=settings,
-                      outputs=outputs, transform=cli.transform(height, width), init=init,
+                      outputs=outputs, transform=transform, init=init,
                       coarse=jobs.Coarse(FLAGS.coarse, FLAGS.coarse_steps) if FLAGS.coarse else None)
     cli.finish(result)
 

@@ -44,8 +44,7 @@ class _FixedSizeImage(Generator):
     def render_tile(self, height, width, top, left, tile_height, tile_width, z=None, supersample=1,
                     offset=None):
         if offset is not None:
-            raise UserError("--subpixel: pixel and fft images have a fixed size, with nothing between "
-                            "their pixels")
+            raise ValueError("offset: a fixed-size image has nothing between its pixels to sample")
         image = self.full_image()
         static = tf.get_static_value(height), tf.get_static_value(width)
         if static == (self.height, self.width):
