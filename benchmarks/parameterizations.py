@@ -17,8 +17,8 @@ Prints, per row: the final style loss (Gram distance, summed over layers) relati
 the wall time, and time-to-quality: the seconds from the start (fit included) until the style
 loss first reaches pixel's final loss, measured in one process, side by side. The final loss is
 measured once more on the result at the pixel centres (what is saved and shown); the per-step
-losses behind time-to-quality are each step's own, for the sub-pixel rows at that step's offset. Writes the
-results side by side to --sheet and, with --save DIR, each resolution-free generator as
+losses behind time-to-quality are each step's own, for the sub-pixel rows at that step's
+offset. Writes the results side by side to --sheet and, with --save DIR, each resolution-free generator as
 DIR/NAME.keras (render it at any size with tfart-render --model DIR/NAME.keras).
 """
 import argparse
@@ -28,8 +28,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from style_quality import transfer  # noqa: E402  (benchmarks/style_quality.py)
-from tfart import export, imaging, jobs, objectives, style_transfer  # noqa: E402
+from style_quality import style_measure, transfer  # noqa: E402  (benchmarks/style_quality.py)
+from tfart import export, imaging, jobs, style_transfer  # noqa: E402
 from tfart.backbones import Backbone  # noqa: E402
 from tfart.errors import UserError  # noqa: E402
 from tfart.spectrum import high_frequency_share  # noqa: E402
@@ -72,7 +72,7 @@ def main():
     style = imaging.load_image(args.style, args.size, "--style")
     noise = imaging.noise_image(args.size, args.size, args.grain, args.seed)
     backbone = Backbone("vgg16", style_transfer.layers(content_weight=0), args.weights)
-    style_term = objectives.style(backbone, [style], list(style_transfer.STYLE_LAYERS))
+    style_loss = style_measure(backbone, style)
     print(f"seed experiment: style {args.style} on grain-{args.grain} noise, {args.size}x{args.size}, "
           f"VGG16 --weights {args.weights}, content weight 0, {args.steps} Adam steps at full size, "
           f"seed {args.seed}")
@@ -84,13 +84,12 @@ def main():
         losses = history.column("style") / recipe.style_weight
         seconds = history.times[-1] - start
         result = generator.image(args.size, args.size)
-        final = float(style_term(objectives.Context(result, backbone(result))))
-        if pixel_final is None:
-            pixel_final = final
-        reached = np.nonzero(losses <= pixel_final)[0]
-        when = f"{history.times[reached[0]] - start:.1f} s" if len(reached) else "never"
-        if name == names[0]:
-            when = f"{seconds:.1f} s"  # pixel's final is its result, after the last step's update
+        final = style_loss(result)
+        if pixel_final is None:  # the reference row: its final loss is its result, after the last update
+            pixel_final, when = final, f"{seconds:.1f} s"
+        else:
+            reached = np.nonzero(losses <= pixel_final)[0]
+            when = f"{history.times[reached[0]] - start:.1f} s" if len(reached) else "never"
         image = result[0].numpy()
         images.append(image)
         params = int(sum(np.prod(v.shape) for v in generator.trainable_variables))

@@ -40,15 +40,20 @@ PARAMETERIZATIONS = ("pixel", "fft", "cppn", "fourier_cppn", "hashgrid")
 BEFORE = style_transfer.Recipe(lr=0.02, style_weight=1e6, content_weight=1.0, fit_steps=200, fit_lr=0.01)
 
 
-def distances(backbone, content, style):
-    """(style distance, content distance) functions of an image: the style transfer's own
-    unweighted loss terms (so that they compare with the per-step style term of a run)."""
-    style_term = objectives.style(backbone, [style], list(style_transfer.STYLE_LAYERS))
-    content_term = objectives.content(backbone, content, list(style_transfer.CONTENT_LAYERS))
+def style_measure(backbone, style):
+    """The style distance as a function of an image: the style transfer's own unweighted style
+    term (so that it compares with the per-step style term of a run)."""
+    return _measure(objectives.style(backbone, [style], list(style_transfer.STYLE_LAYERS)), backbone)
 
-    def measure(term):
-        return lambda image: float(term(objectives.Context(image, backbone(image))))
-    return measure(style_term), measure(content_term)
+
+def distances(backbone, content, style):
+    """(style distance, content distance) functions of an image, as style_measure."""
+    content_term = objectives.content(backbone, content, list(style_transfer.CONTENT_LAYERS))
+    return style_measure(backbone, style), _measure(content_term, backbone)
+
+
+def _measure(term, backbone):
+    return lambda image: float(term(objectives.Context(image, backbone(image))))
 
 
 def peaks(image):

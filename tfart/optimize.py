@@ -177,11 +177,9 @@ def check(generator, settings, transform=None):
     if settings.subpixel and not generator.resolution_free:
         raise UserError("--subpixel: pixel and fft images have a fixed size, with nothing between their "
                         "pixels; it needs a resolution-free generator")
-    if settings.optimizer == "lbfgs":
-        random = [flag for flag, on in (("--transforms none", transform is not None),
-                                        ("--nosubpixel", settings.subpixel)) if on]
-        if random:
-            raise UserError(f"--optimizer lbfgs: needs a deterministic objective; use {' and '.join(random)}")
+    if settings.optimizer == "lbfgs" and (transform is not None or settings.subpixel):
+        fixes = ["--transforms none"] * (transform is not None) + ["--nosubpixel"] * settings.subpixel
+        raise UserError(f"--optimizer lbfgs: needs a deterministic objective; use {' and '.join(fixes)}")
 
 
 def optimize(generator, objective, backbone=None, height=256, width=256, settings=None,
