@@ -265,7 +265,7 @@ def test_subpixel_samples_each_step_at_a_new_point_within_the_pixels():
             self.w = self.add_weight(shape=(), initializer="zeros", name="w")
             self.built = True
 
-        def _render(self, xy, extent, z):
+        def _render(self, xy, extent, z, pitch):
             return tf.concat([5.0 * xy + self.w, tf.zeros_like(xy[..., :1])], -1)[None]
 
     class Offsets(monitors.Monitor):

@@ -17,6 +17,11 @@ def half_extent(height, width):
     return tf.stack([width / short, height / short])
 
 
+def pitch(height, width):
+    """The distance between neighbouring pixel centres of an H x W canvas, in plane units: 2 / short."""
+    return 2.0 / tf.cast(tf.minimum(tf.cast(height, tf.int32), tf.cast(width, tf.int32)), tf.float32)
+
+
 def grid(height, width, top=0, left=0, tile_height=None, tile_width=None, offset=None):
     """(x, y) plane coordinates of a tile of an H x W canvas: [h, w, 2] float32.
 

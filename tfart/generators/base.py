@@ -11,8 +11,8 @@ TRAINABLE_PARTS = ("weights", "latent", "both")
 class Generator(keras.Model):
     """A differentiable image: parameters -> [B, H, W, 3] float32 in [0, 1].
 
-    Subclasses implement `_render(xy, extent, z)` (resolution-free generators, which see plane
-    coordinates) or override `render_tile` (fixed-size images). The latent code, if any, lives in
+    Subclasses implement `_render(xy, extent, z, pitch)` (resolution-free generators, which see
+    plane coordinates and the distance between neighbouring samples of the canvas) or override `render_tile` (fixed-size images). The latent code, if any, lives in
     its own variable `self.z` of shape [1, latent_dim], so an optimizer can train it alone.
     """
 
@@ -36,7 +36,8 @@ class Generator(keras.Model):
         if offset is not None:
             offset = tf.cast(offset, tf.float32) * tf.cast(s, tf.float32)
         xy = coords.grid(height * s, width * s, top * s, left * s, th * s, tw * s, offset)
-        image = self._render(xy, coords.half_extent(height, width), self._latent(z))
+        image = self._render(xy, coords.half_extent(height, width), self._latent(z),
+                             coords.pitch(height * s, width * s))
         channels = tf.shape(image)[-1]
         batch = tf.shape(image)[0]
         image = tf.reshape(image, tf.stack([batch, th, s, tw, s, channels]))

@@ -230,7 +230,7 @@ class CPPN(Generator):
         out = tf.sigmoid(logits)
         return out if self.colour else tf.tile(out, [1, 1, 1, 3])
 
-    def _render(self, xy, extent, z):
+    def _render(self, xy, extent, z, pitch):
         return self._to_colour(self.head(self._hidden(xy, extent, z)))
 
     def get_config(self):

@@ -104,7 +104,7 @@ class FourierCPPN(CPPN):
         phase = tf.reshape(phase, tf.concat([tf.shape(xy)[:-1], [m * n]], 0))
         return tf.concat([tf.cos(phase), -tf.sin(phase)], axis=-1)
 
-    def _render(self, xy, extent, z):
+    def _render(self, xy, extent, z, pitch):
         m, n = self.grid
         channels = 3 if self.colour else 1
         coeffs = self.head(self._hidden(xy, extent, z))              # [B, h, w, C * 2MN]

@@ -144,7 +144,7 @@ class HashGrid(Generator):
             features.append(top * (1.0 - ty) + bottom * ty)
         return tf.concat(features, axis=-1)
 
-    def _render(self, xy, extent, z):
+    def _render(self, xy, extent, z, pitch):
         shape = tf.shape(xy)[:-1]
         pixels = tf.reshape(self.encode(xy), [-1, self.levels * self.level_features])
         count = tf.shape(pixels)[0]

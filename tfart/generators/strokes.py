@@ -1,7 +1,7 @@
 """A differentiable stroke renderer: N quadratic Bezier strokes over a background colour.
 
 Each stroke has three control points (a straight line when the middle one sits halfway), a
-colour, a width and an opacity. A pixel's coverage by a stroke is a sigmoid of its distance to
+colour, a width and an opacity. A pixel's coverage by a stroke is a box filter of its distance to
 the curve, soft over about one pixel of the render, so every parameter gets a gradient from the
 pixels along the stroke's edges (the approach of differentiable vector renderers such as DiffVG).
 Strokes are composited in order, each over the ones before it ("over" alpha blending).
@@ -49,14 +49,6 @@ def distances(xy, polylines):
     t = tf.reduce_sum((p - a) * ab, -1) / tf.maximum(tf.reduce_sum(ab * ab, -1), 1e-12)
     nearest = a + tf.clip_by_value(t, 0.0, 1.0)[..., None] * ab       # [h, w, N, K, 2]
     return tf.sqrt(tf.reduce_min(tf.reduce_sum(tf.square(p - nearest), -1), -1) + 1e-12)
-
-
-def pixel_pitch(xy):
-    """The distance between neighbouring pixel centres of a coords.grid tile, in plane units."""
-    rows, cols = tf.shape(xy)[0], tf.shape(xy)[1]
-    span = tf.abs(xy[-1, -1] - xy[0, 0])                               # [x span, y span]
-    steps = tf.cast(tf.stack([cols - 1, rows - 1]), tf.float32)
-    return tf.where(tf.reduce_sum(steps) > 0, tf.reduce_sum(span) / tf.maximum(tf.reduce_sum(steps), 1.0), 2.0)
 
 
 @keras.saving.register_keras_serializable(package="tfart")
@@ -124,17 +116,21 @@ class Strokes(Generator):
         return tf.sigmoid(self.background_logits)
 
     # --- rendering -------------------------------------------------------------------------------
-    def coverage(self, xy):
+    def coverage(self, xy, pitch):
         """Soft coverage of every pixel by every stroke, before opacity: [h, w, N] in [0, 1].
 
-        sigmoid((width / 2 - distance) / pitch * 4): from 0.12 to 0.88 over half a pixel either
-        side of the stroke's edge, like an antialiased line.
+        pitch: the distance between neighbouring pixel centres of the canvas, in plane units.
+        A box filter of the stroke's cross-section, sigmoid(4 (d + w/2) / p) - sigmoid(4 (d - w/2) / p)
+        for a pixel at distance d of a stroke of width w: its integral across the stroke is
+        exactly w, so a hairline carries a hairline's ink (the SVG's), and a wide stroke's edge
+        goes from 0.12 to 0.88 over half a pixel either side of it, like an antialiased line.
         """
         d = distances(xy, curve_points(self.control_points()))
-        return tf.sigmoid((self.widths() / 2 - d) / pixel_pitch(xy) * 4.0)
+        half = self.widths() / 2
+        return tf.sigmoid((d + half) / pitch * 4.0) - tf.sigmoid((d - half) / pitch * 4.0)
 
-    def _render(self, xy, extent, z):
-        alpha = self.coverage(xy) * self.opacities()                      # [h, w, N]
+    def _render(self, xy, extent, z, pitch):
+        alpha = self.coverage(xy, pitch) * self.opacities()              # [h, w, N]
         # Stroke i shows through every later stroke j as (1 - alpha_j): composite "over", in order.
         through = tf.math.cumprod(1.0 - alpha, axis=-1, exclusive=True, reverse=True)
         paint = tf.einsum("hwn,nc->hwc", alpha * through, self.colours())
