@@ -138,3 +138,78 @@ def test_empty_layer_lists_name_their_flag():
         objectives.content(bb, TARGET, [])
     with pytest.raises(UserError, match="--style_layers: give at least one layer"):
         objectives.style(bb, [STYLE_A], [])
+
+
+# --- text() and parse(): an objective built in code reads back as itself -------------------------
+def a_b_c():
+    """Three objectives with a text form, over FakeBackbone's layers."""
+    return objectives.channel("a", 1), objectives.neuron("b", 2), objectives.layer("a")
+
+
+def assert_reads_back(objective):
+    """parse(objective.text()) writes the same text and has the same value, bit for bit."""
+    text = objective.text()
+    parsed = objectives.parse(text)
+    assert parsed.text() == text
+    context = ctx(FakeBackbone())
+    assert float(parsed(context)) == float(objective(context)), text
+
+
+@pytest.mark.parametrize("build, text", [
+    (lambda a, b, c: 2 * (a + b), "2*(a:1 + neuron:b:2)"),
+    (lambda a, b, c: -(a + b), "-(a:1 + neuron:b:2)"),
+    (lambda a, b, c: 0.5 * (2 * a), "0.5*2*a:1"),
+    (lambda a, b, c: c - 2 * (a - b), "dream:a - 2*(a:1 - neuron:b:2)"),
+    (lambda a, b, c: c - (a + b), "dream:a - (a:1 + neuron:b:2)"),
+    (lambda a, b, c: 3 * -a + c, "3*(-a:1) + dream:a"),
+    (lambda a, b, c: -a, "-a:1"),
+    (lambda a, b, c: (1 / 3) * a, "0.3333333333333333*a:1"),
+    (lambda a, b, c: 1.2345678e-7 * a - 1e20 * b, "1.2345678e-07*a:1 - 1e+20*neuron:b:2"),
+    (lambda a, b, c: 0.5 * a - 2 * b + c, "0.5*a:1 - 2*neuron:b:2 + dream:a"),  # simple texts stay as they were
+])
+def test_text_of_an_objective_built_in_code_parses_back_to_it(build, text):
+    objective = build(*a_b_c())
+    assert objective.text() == text
+    assert_reads_back(objective)
+
+
+def test_text_round_trips_for_random_compositions():
+    import random
+    draw = random.Random(0)
+    weights = [1, -1, 2, 0.5, -0.25, 1 / 3, -1.2345678e-7, 0.0, -0.0, 1e20]
+
+    def build(depth):
+        a, b, c = a_b_c()
+        pick = draw.random()
+        if depth == 0 or pick < 0.3:
+            return draw.choice([a, b, c])
+        if pick < 0.6:
+            return draw.choice(weights) * build(depth - 1)
+        if pick < 0.7:
+            return -build(depth - 1)
+        return build(depth - 1) + build(depth - 1) if pick < 0.85 else build(depth - 1) - build(depth - 1)
+    for _ in range(40):
+        assert_reads_back(build(4))
+
+
+def test_objectives_without_a_text_form_are_refused_by_parse_not_misread():
+    bb = FakeBackbone()
+    for objective in (objectives.content(bb, TARGET, ["a"]), objectives.style(bb, [STYLE_A], ["b"]),
+                      objectives.total_variation(), objectives.reconstruction(TARGET), objectives.diversity("a"),
+                      objectives.direction("a", [1.0, 0, 0, 0]), objectives.channel("a", 1, batch=0),
+                      objectives.channel("a", 1) + 0.5 * objectives.diversity("a")):
+        with pytest.raises(UserError, match="^--objective: cannot read"):
+            objectives.parse(objective.text())
+    with pytest.raises(UserError, match="weight is infinite"):
+        float("inf") * objectives.channel("a", 1)
+
+
+@pytest.mark.parametrize("text, quoted", [
+    ("2*(a:1 + a:2", "'(a:1 + a:2' at column 3 of '2*(a:1 + a:2'; expected ')'"),
+    ("a:1) + a:2", "') + a:2' at column 4 of 'a:1) + a:2'; this ')' has no '('"),
+    ("2*()", "')' at column 4"), ("-(a:1 a:2)", "'a:2)' at column 7"), ("1e999*a:1", "weight '1e999'"),
+])
+def test_parentheses_that_do_not_read_are_quoted(text, quoted):
+    with pytest.raises(UserError, match="^--objective: ") as error:
+        objectives.parse(text)
+    assert quoted in str(error.value) and "\n" not in str(error.value)

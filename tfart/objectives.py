@@ -6,6 +6,7 @@ Objectives add and scale like numbers, in the manner of Lucid:
     objective = objective + 10 * total_variation()
     objective = channel("block4_conv2", 12) + 0.5 * diversity("block4_conv2")
     objective = parse("0.5*block4_conv2:12 - block4_conv2:7")   # the --objective grammar
+    parse(objective.text())                                          # the same objective again
 
 The loop minimises. An objective that excites units (channel, neuron, layer, direction, class)
 is the negative of what it excites, so "maximise channel 12" is `channel(layer, 12)` and
@@ -23,6 +24,7 @@ draws one set of parameters per batch) and hands the references' features to the
 `Context.references`.
 """
 import dataclasses
+import math
 import re
 
 import tensorflow as tf
@@ -52,7 +54,14 @@ class Objective:
         self.units = tuple(units)  # (layer, channel) pairs, checked against a backbone by check()
 
     def text(self):
-        """The objective in the --objective grammar (parse(o.text()) is o again)."""
+        """The objective in the --objective grammar, e.g. '2*(mixed4:97 - 0.5*dream:mixed3)'.
+
+        parse(o.text()) is o again (the same text, the same value to the bit) for every objective
+        built from channel, neuron, layer, class_logit and class_probability over the whole batch
+        by +, -, scalar * and parentheses. Any other objective (content, style, total_variation,
+        reconstruction, direction, diversity, a unit of one batch member, a function of your own)
+        has no text form: it is written by its name, for logs and recipes, and parse refuses it.
+        """
         return self.name
 
     def terms(self, ctx):
@@ -81,10 +90,12 @@ class Objective:
 
 
 class Scaled(Objective):
+    """weight * inner, term by term; the weight is a finite float (text() could not write others)."""
+
     def __init__(self, inner, weight):
         weight = float(weight)
-        if weight != weight:  # NaN
-            raise UserError(f"objective {inner.name}: weight is NaN")
+        if not math.isfinite(weight):
+            raise UserError(f"objective {inner.name}: weight is {'NaN' if weight != weight else 'infinite'}")
         super().__init__(None, inner.name, inner.layers, inner.references, inner.units)
         self.inner, self.weight = inner, weight
 
@@ -92,9 +103,14 @@ class Scaled(Objective):
         return {k: self.weight * v for k, v in self.inner.terms(ctx).items()}
 
     def text(self):
-        inner = self.inner.text()
-        inner = f"({inner})" if isinstance(self.inner, Sum) else inner
-        return inner if self.weight == 1 else f"{self.weight:g}*{inner}"
+        if self.weight == 1:
+            return self.inner.text()
+        return ("-" if _negative(self) else "") + self.unsigned_text()
+
+    def unsigned_text(self):
+        """The text of |weight| * inner: a nested scaling reads '0.5*2*x', a sum '2*(x + y)'."""
+        inner = _operand(self.inner)
+        return inner if abs(self.weight) == 1 else f"{_number(self.weight)}*{inner}"
 
 
 class Sum(Objective):
@@ -109,12 +125,13 @@ class Sum(Objective):
         self.parts = flat
 
     def text(self):
-        out = self.parts[0].text()
-        for part in self.parts[1:]:
-            if isinstance(part, Scaled) and part.weight < 0:
-                out += " - " + Scaled(part.inner, -part.weight).text()
+        first, *rest = _terms(self)
+        out = first.text() if isinstance(first, Scaled) else _operand(first)
+        for part in rest:
+            if _negative(part):
+                out += " - " + part.unsigned_text()
             else:
-                out += " + " + part.text()
+                out += " + " + (part.text() if isinstance(part, Scaled) else _operand(part))
         return out
 
     def terms(self, ctx):
@@ -123,6 +140,36 @@ class Sum(Objective):
             for name, value in part.terms(ctx).items():
                 out[name] = out[name] + value if name in out else value
         return out
+
+
+def _terms(objective):
+    """The terms text() writes for a sum: nested sums flattened and scalings by 1 dropped, both
+    exact (Sum.terms adds in the same order, and 1 * x is x)."""
+    while isinstance(objective, Scaled) and objective.weight == 1:
+        objective = objective.inner
+    if isinstance(objective, Sum):
+        return [term for part in objective.parts for term in _terms(part)]
+    return [objective]
+
+
+def _negative(objective):
+    """Whether text() writes the objective with a leading minus (a weight of -0.0 too)."""
+    return isinstance(objective, Scaled) and math.copysign(1.0, objective.weight) < 0
+
+
+def _operand(objective):
+    """The objective's text, in parentheses where a weight or a minus before it would bind to less
+    than all of it: a sum, a negative scaling, a name that is not one word."""
+    terms, text = _terms(objective), objective.text()
+    if len(terms) > 1 or _negative(terms[0]) or not (isinstance(terms[0], Scaled) or _WORD.fullmatch(text)):
+        return f"({text})"
+    return text
+
+
+def _number(weight):
+    """|weight| as the shortest text that reads back as the same float: '2', '0.5', '1e-07'."""
+    weight = abs(weight)
+    return str(int(weight)) if weight.is_integer() and weight < 1e16 else repr(weight)
 
 
 # --- the building blocks ----------------------------------------------------------------------
@@ -273,30 +320,72 @@ def check(objective, backbone, flag="--objective"):
 
 # --- the --objective grammar ----------------------------------------------------------------------
 GRAMMAR = "LAYER:CHANNEL, neuron:LAYER:CHANNEL, dream:LAYER, class:INDEX or probability:INDEX"
-_TERM = re.compile(r"\s*([+-])?\s*(?:(\d+(?:\.\d*)?(?:e[+-]?\d+)?|\.\d+(?:e[+-]?\d+)?)\s*\*\s*)?([^\s+*-]*)\s*")
+_NUMBER = re.compile(r"\s*(\d+(?:\.\d*)?(?:e[+-]?\d+)?|\.\d+(?:e[+-]?\d+)?)\s*\*")  # 'W*'
+_WORD = re.compile(r"[^\s()+*-]+")
+_SIGN = re.compile(r"\s*([+-]?)\s*")
+_SPACE = re.compile(r"\s*")
 _UNIT = re.compile(r"(class|probability):(\d+)$|(dream):([A-Za-z_]\w*)$|(?:(neuron):)?([A-Za-z_]\w*):(\d+)$")
 
 
 def parse(text, flag="--objective"):
     """An objective from its text: terms like 'mixed4:97', 'neuron:mixed4:97', 'dream:mixed3',
-    'class:404', 'probability:404', each with an optional 'W*' weight, joined by + and -.
+    'class:404', 'probability:404' or '(a sum)', each with optional 'W*' weights, joined by + and -.
 
-    '0.5*block4_conv2:12 - block4_conv2:7' excites channel 12 at half weight and suppresses 7.
+    '0.5*block4_conv2:12 - block4_conv2:7' excites channel 12 at half weight and suppresses 7;
+    '-2*(a - b)' and '0.5*2*a' scale as they read. Objective.text() writes this grammar.
     A part that does not read raises a UserError quoting it.
     """
     if not text or not text.strip():
         raise UserError(f"{flag}: empty objective; write {GRAMMAR}, e.g. 'block4_conv2:12'")
-    position, terms = 0, []
-    while position < len(text):
-        match = _TERM.match(text, position)
-        if not match or (match.group(1) is None and terms) or not match.group(3):
-            bad = text[position:].strip()
-            raise UserError(f"{flag}: cannot read {bad!r} at column {position + 1} of {text!r}; "
-                            f"expected + or - between terms, each {GRAMMAR}")
-        sign, weight, unit = match.groups()
-        terms.append((-1.0 if sign == "-" else 1.0) * float(weight or 1.0) * _parse_unit(unit, text, flag))
+    objective, position = _parse_sum(text, 0, flag)
+    if position < len(text):  # a sum stops early only at a ')'
+        _cannot_read(text, position, flag, "this ')' has no '('")
+    return objective
+
+
+def _parse_sum(text, position, flag):
+    """Terms joined by + and -, up to the end of the text or a ')': (objective, position there)."""
+    terms = []
+    while True:
+        start, sign = position, _SIGN.match(text, position)
+        if not sign.group(1) and terms:
+            _cannot_read(text, start, flag)
+        term, position = _parse_term(text, sign.end(), sign.group(1) == "-", start, flag)
+        terms.append(term)
+        position = _SPACE.match(text, position).end()
+        if position == len(text) or text[position] == ")":
+            return (Sum(terms) if len(terms) > 1 else terms[0]), position
+
+
+def _parse_term(text, position, negative, start, flag):
+    """'W*W*UNIT' or 'W*(SUM)', weights outermost first, the first negated after a '-' (a '-'
+    alone is a weight of -1): (objective, position after it)."""
+    weights = []
+    while match := _NUMBER.match(text, position):
+        weights.append(float(match.group(1)))
+        if not math.isfinite(weights[-1]):
+            raise UserError(f"{flag}: weight {match.group(1)!r} in {text!r} is too large for a float")
         position = match.end()
-    return sum(terms[1:], terms[0]) if len(terms) > 1 else terms[0]
+    position = _SPACE.match(text, position).end()
+    if text.startswith("(", position):
+        objective, end = _parse_sum(text, position + 1, flag)
+        if not text.startswith(")", end):
+            _cannot_read(text, position, flag, "expected ')' to close this '('")
+        position = end + 1
+    else:
+        word = _WORD.match(text, position)
+        if not word:
+            _cannot_read(text, start, flag)
+        objective, position = _parse_unit(word.group(), text, flag), word.end()
+    if negative:
+        weights = [-weights[0], *weights[1:]] if weights else [-1.0]
+    for weight in reversed(weights):
+        objective = Scaled(objective, weight)
+    return objective, position
+
+
+def _cannot_read(text, position, flag, what=f"expected + or - between terms, each {GRAMMAR}"):
+    raise UserError(f"{flag}: cannot read {text[position:].strip()!r} at column {position + 1} of {text!r}; {what}")
 
 
 def _parse_unit(unit, text, flag):
