@@ -11,7 +11,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from tfart import export, generators, rendering, vae
+from tfart import export, monitors, rendering, vae
 from tfart.generators import cppn
 
 
@@ -129,6 +129,30 @@ def test_the_vae_gan_trains_its_discriminator_only_while_it_is_not_winning():
     assert all(np.array_equal(a, b) for a, b in zip(before, discriminator()))
 
 
+def test_a_resumed_vae_gan_balances_its_discriminator_as_the_uninterrupted_run_does(tmp_path):
+    images, noise = next(iter(vae.digits(12, 4).take(16).batch(16)))
+
+    def start():
+        """A fresh VAE-GAN whose discriminator waits while its loss is under 100, and its checkpoint."""
+        model = vae.VAE(image_size=12, channels=1, latent_dim=4, gan=True)
+        optimizers = vae.optimizers(model, 1e-2)
+        step = vae.train_step(model, optimizers, tf.distribute.get_strategy(), global_batch=16, balance=100.0)
+        return model, step, tf.train.Checkpoint(**vae.checkpointed(model, optimizers, step))
+
+    discriminator = lambda model: [v.numpy() for v in model.discriminator.trainable_variables]  # noqa: E731
+    model, step, checkpoint = start()
+    step(images, noise)  # the first step learns; its loss, about 1.4, is under 100
+    path = checkpoint.save(str(tmp_path / "ckpt"))
+    resumed, resumed_step, resumed_checkpoint = start()
+    monitors.restore(resumed_checkpoint, path, "--resume")
+    assert resumed_step.discriminator_loss.numpy() == step.discriminator_loss.numpy() < 100
+    restored = discriminator(resumed)
+    step(images, noise)
+    resumed_step(images, noise)  # winning, so it waits, as the uninterrupted run's does
+    assert all(np.array_equal(a, b) for a, b in zip(restored, discriminator(resumed)))
+    assert all(np.array_equal(a, b) for a, b in zip(discriminator(model), discriminator(resumed)))
+
+
 def test_render_draws_samples_and_walks_between_encoded_images(run_script, tmp_path):
     code, stdout, stderr = run_script("train_latent", "--epochs", "1", "--image_size", "12", "--batch_size", "256",
                                       "--gan", "--out", str(tmp_path / "latent"), "--export", str(tmp_path / "decoder"))
@@ -199,7 +223,7 @@ def decoder_file(tmp_path_factory):
 
 def test_a_trained_decoder_is_rebuilt_for_a_batch_with_fresh_codes(decoder_file):
     saved = keras.saving.load_model(decoder_file)
-    rebuilt = generators.load_trained(decoder_file, batch=3, seed=5)
+    rebuilt = export.load_trained(decoder_file, batch=3, seed=5)
     assert rebuilt.z.shape == (3, 4) and rebuilt.prior == "normal"
     assert not np.allclose(rebuilt.z.numpy()[:1], saved.z.numpy())
     z = np.random.default_rng(0).normal(size=(2, 4)).astype("float32")
@@ -225,7 +249,7 @@ def test_dream_searches_a_decoders_latent_space_with_its_weights_frozen(run_scri
     found, saved = export.load(str(tmp_path / "found")), keras.saving.load_model(decoder_file)
     z = np.random.default_rng(0).normal(size=(1, 4)).astype("float32")
     np.testing.assert_allclose(found.image(20, 20, z=z), saved.image(20, 20, z=z), atol=1e-6)  # weights frozen
-    assert not np.allclose(found.default_z().numpy(), generators.load_trained(decoder_file, 2).z.numpy())  # z moved
+    assert not np.allclose(found.default_z().numpy(), export.load_trained(decoder_file, 2).z.numpy())  # z moved
 
 
 @pytest.mark.parametrize("generator, message", [

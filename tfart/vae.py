@@ -21,7 +21,8 @@ With gan=True a discriminator learns to tell training images from the decoder's 
 and prior samples, and the encoder and decoder also learn to fool it (the VAE-GAN of Larsen et
 al. 2016 and of Ha's CPPN lineage, with the pixel reconstruction kept). Balancing: the
 discriminator skips its update while it is already winning (its loss under `balance`), so it
-cannot overpower the decoder.
+cannot overpower the decoder; that last loss is checkpointed with the weights (`checkpointed`), so
+a resumed run decides as an uninterrupted one would.
 """
 import os
 
@@ -182,10 +183,12 @@ def train_step(model, optimizers, strategy, global_batch, balance=BALANCE):
     """A compiled step over one distributed batch: (images, noise) -> {name: global mean per
     example} of model.losses. `optimizers` are vae.optimizers(model), made under the strategy's
     scope. A VAE-GAN's discriminator learns only while its loss of the previous step was at least
-    `balance` (at chance it is 2 log 2 = 1.39)."""
+    `balance` (at chance it is 2 log 2 = 1.39). That loss is the returned step's
+    `discriminator_loss`, a tf.Variable (inf before the first step): checkpointed with the model
+    (see checkpointed), a resumed run decides as an uninterrupted one would."""
     parts = model.variable_groups
     objectives = ["loss", "discriminator"][:len(parts)]
-    previous = {"discriminator": float("inf")}
+    discriminator_loss = tf.Variable(float("inf"), trainable=False, name="discriminator_loss")
 
     def replica(images, noise):
         with tf.GradientTape(persistent=True) as tape:
@@ -204,11 +207,23 @@ def train_step(model, optimizers, strategy, global_batch, balance=BALANCE):
         return {name: total(v) for name, v in means.items()}
 
     def balanced(images, noise):
-        means = step(images, noise, previous["discriminator"] >= balance)
+        means = step(images, noise, float(discriminator_loss.numpy()) >= balance)
         if model.discriminator is not None:
-            previous["discriminator"] = float(means["discriminator"])
+            discriminator_loss.assign(means["discriminator"])
         return means
+    balanced.discriminator_loss = discriminator_loss
     return balanced
+
+
+def checkpointed(model, optimizers, step):
+    """What a training run's checkpoint holds, by name: the encoder, the decoder and their
+    optimizer; for a VAE-GAN also the discriminator, its optimizer and the step's balancing state
+    (`step` is train_step's)."""
+    parts = dict(encoder=model.encoder, decoder=model.decoder, optimizer=optimizers[0])
+    if model.discriminator is not None:
+        parts.update(discriminator=model.discriminator, discriminator_optimizer=optimizers[1],
+                     discriminator_loss=step.discriminator_loss)
+    return parts
 
 
 def with_noise(images, latent_dim, epoch=0):

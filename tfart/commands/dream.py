@@ -66,7 +66,7 @@ flags.register_validator("channels", lambda v: bool(v) and all(c.strip().isdigit
 def main(argv):
     import keras
 
-    from tfart import dream, generators, imaging, jobs, objectives, transforms
+    from tfart import dream, export, imaging, jobs, objectives, transforms
     from tfart.errors import UsageError
 
     keras.utils.set_random_seed(FLAGS.seed)
@@ -121,7 +121,7 @@ def main(argv):
         batch = FLAGS.batch
     backbone.check_size(size, size)
     if FLAGS.generator:
-        generator, lr, train = generators.load_trained(FLAGS.generator, batch, FLAGS.seed), dream.LATENT_LR, "latent"
+        generator, lr, train = export.load_trained(FLAGS.generator, batch, FLAGS.seed), dream.LATENT_LR, "latent"
     else:
         generator, lr = dream.visualization_generator(FLAGS.parameterization, size, FLAGS.seed, batch,
                                                       FLAGS.latent_dim)

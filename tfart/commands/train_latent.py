@@ -102,17 +102,14 @@ def main(argv):
                         gan=FLAGS.gan, gan_weight=vae.GAN_WEIGHT if FLAGS.gan_weight is None else FLAGS.gan_weight)
         optimizers = vae.optimizers(model, FLAGS.lr)
         epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
-    parts = dict(encoder=model.encoder, decoder=model.decoder, optimizer=optimizers[0], epoch=epoch)
-    if FLAGS.gan:
-        parts.update(discriminator=model.discriminator, discriminator_optimizer=optimizers[1])
-    checkpoint = tf.train.Checkpoint(**parts)
+    step = vae.train_step(model, optimizers, distribution, FLAGS.batch_size)
+    checkpoint = tf.train.Checkpoint(**vae.checkpointed(model, optimizers, step), epoch=epoch)
     manager = tf.train.CheckpointManager(checkpoint, checkpoints, max_to_keep=2)
     if FLAGS.resume:
         monitors.restore(checkpoint, manager.latest_checkpoint,
                          f"--resume: the checkpoint in {checkpoints!r} is of another architecture "
                          "(--image_size, --channels, --latent_dim, --decoder, --gan)")
         print(f"resuming after epoch {int(epoch.numpy())}")
-    step = vae.train_step(model, optimizers, distribution, FLAGS.batch_size)
     writer = tf.summary.create_file_writer(FLAGS.logdir) if FLAGS.logdir else None
     z = tf.constant(np.random.default_rng(FLAGS.seed).normal(size=(16, FLAGS.latent_dim)), tf.float32)
     size = FLAGS.sample_size or 4 * FLAGS.image_size

@@ -55,22 +55,3 @@ def make(parameterization, height=None, width=None, **kwargs):
         kwargs.setdefault("reference_size", min(height, width))
     return cls(**{**SMOOTH_START, **kwargs})
 
-
-def load_trained(path, batch=1, seed=0, flag="--generator"):
-    """A generator saved as .keras (tfart-train-latent's decoder, tfart-art's CPPNs), rebuilt to draw
-    `batch` images whose latent codes are fresh draws from its prior (seeded); every other
-    variable (its trained weights, fixed frequencies) is copied as it was saved."""
-    import os
-
-    from tfart import export
-    if not (os.path.isfile(path) and path.endswith(".keras")):
-        raise UserError(f"{flag}: {path!r} is not a .keras generator file (tfart-train-latent writes "
-                        "OUT/decoder.keras)")
-    saved = export.load_any(path, flag)
-    if not isinstance(saved, Generator) or not saved.latent_dim:
-        raise UserError(f"{flag}: {path!r} holds no generator with a latent code to search")
-    generator = type(saved).from_config({**saved.get_config(), "batch": batch, "seed": seed})
-    for mine, theirs in zip(generator.variables, saved.variables):
-        if mine is not generator.z:
-            mine.assign(theirs)
-    return generator
