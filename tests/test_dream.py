@@ -1,4 +1,7 @@
 """DeepDream's tiles and octaves, and tfart-dream's three modes end to end with their bad input."""
+import gc
+import weakref
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -53,6 +56,45 @@ def test_tiled_gradient_equals_the_whole_image_gradient_away_from_the_seams():
     assert inside.mean() > 0.4
     np.testing.assert_allclose(tiled[inside], whole[inside], rtol=1e-4, atol=1e-9)
     assert np.abs(whole).max() > 0 and tiled_value == pytest.approx(whole_value, rel=0.1)
+
+
+def test_rolls_move_the_seams_so_the_mean_gradient_approaches_the_whole_images():
+    backbone, objective = TinyBackbone(), objectives.layer("conv")
+    _, whole = gradient(objective, backbone)
+    near = np.zeros((40, 56), bool)  # within 2 px of an unrolled seam, away from the borders that a roll wraps
+    for seam, _ in dream._split(40, 16)[1:]:
+        near[seam - 2:seam + 2, 4:-4] = True
+    for seam, _ in dream._split(56, 16)[1:]:
+        near[4:-4, seam - 2:seam + 2] = True
+    _, fixed = gradient(dream.tiled(objective, backbone, tile=16, roll=False), backbone)
+    tf.random.set_seed(0)
+    rolled = np.mean([gradient(dream.tiled(objective, backbone, tile=16), backbone)[1] for _ in range(24)], axis=0)
+    error = lambda g: np.abs(g - whole)[near].mean()  # noqa: E731
+    assert error(rolled) < 0.5 * error(fixed)
+
+
+def test_tiles_are_not_kept_alive_by_the_tape_of_the_forward_pass():
+    """In eager mode a tape records the forward pass inside custom_gradient too: without the
+    stop_gradient before each tile, every tile's activations lived until the backward pass."""
+    class Recording(TinyBackbone):
+        def __init__(self):
+            super().__init__()
+            self.outputs = []
+
+        def __call__(self, images):
+            out = super().__call__(images)
+            self.outputs += [weakref.ref(v) for v in out.values()]
+            return out
+    backbone, image = Recording(), tf.constant(PHOTO)
+    objective = dream.tiled(objectives.layer("conv"), backbone, tile=16, roll=False)
+    with tf.GradientTape(watch_accessed_variables=False) as tape:  # the loop's tape: optimize.loss_and_gradients
+        tape.watch(image)
+        value = objective(Context(image=image, features={}))
+        gc.collect()
+        alive = sum(ref() is not None for ref in backbone.outputs)
+    assert len(backbone.outputs) == 12 and alive == 0
+    _, expected = gradient(objective, backbone)
+    np.testing.assert_allclose(tape.gradient(value, image).numpy()[0], expected, rtol=1e-5, atol=1e-9)
 
 
 def test_tiled_deepdream_equals_untiled_within_tolerance(tmp_path):

@@ -113,7 +113,9 @@ def tiled(objective, backbone, tile=512, roll=True, size=None):
     rolled by a random shift (the seams move at every step, so no seam is drawn), cut into
     near-equal tiles of at most `tile` x `tile`, and each tile's value is weighted by its share
     of the image, so a mean over positions stays a mean. The gradient is computed tile by
-    tile too, one after another, so only one tile's activations are alive at a time. The result
+    tile too, one after another, so only one tile's activations are alive at a time, in a
+    tf.function or eagerly under a tape that watches only what it trains (optimize's; a default
+    tape also watches the backbone's weights, which Keras leaves trainable for TF). The result
     is an objective with no layers of its own: the loop hands it the image, not features.
     """
     def value(image):
@@ -129,7 +131,9 @@ def tiled(objective, backbone, tile=512, roll=True, size=None):
             for top, left, th, tw in boxes:
                 with tf.control_dependencies([result]):  # one tile after another
                     crop = tf.identity(image[:, top:top + th, left:left + tw])
-                result = result + one(crop) * (th * tw / (height * width))
+                # An outer tape records what custom_gradient runs, and in eager mode would keep
+                # every tile's activations alive for a backward pass that `grad` does instead.
+                result = result + one(tf.stop_gradient(crop)) * (th * tw / (height * width))
 
             def grad(upstream, variables=None):
                 grads = tf.zeros_like(image)
