@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfart import objectives, search
+from tfart import objectives, search, transforms
 from tfart.errors import UserError
 from tfart.generators.strokes import Strokes
 
@@ -42,3 +42,38 @@ def test_a_candidate_that_is_not_better_is_undone():
     never_better = objectives.Objective(lambda ctx: tf.reduce_mean(ctx.image) * 0.0, "flat")
     search.random_search(g, never_better, None, 8, 8, budget=2, fraction=0.1)
     np.testing.assert_array_equal(g.points.numpy(), before)
+
+
+def test_under_random_transforms_a_paired_search_keeps_no_lucky_draw():
+    # The reproduction: candidates that change nothing, an objective that draws transforms.
+    ramp = tf.constant(np.linspace(0, 1, 25 * 25 * 3).reshape(1, 25, 25, 3), tf.float32)
+    moved = transforms.standard(24)  # 24 px in, 25 px out: pad, jitter, scale, rotate, jitter
+    noisy = objectives.Objective(lambda ctx: tf.reduce_mean(tf.square(moved(ctx.image) - ramp)), "noisy")
+    transforms.seed(0)
+    unpaired = search.random_search(Strokes(strokes=8, style="marker", seed=0), noisy, None, 24, 24,
+                                    budget=40, scale=1e-12, seed=1)
+    assert unpaired.kept > 0 and unpaired.loss < unpaired.start  # chance kept as progress, before pairing
+    g = Strokes(strokes=8, style="marker", seed=0)
+    paired = search.random_search(g, noisy, None, 24, 24, budget=79, scale=1e-12, seed=1, paired=True)
+    assert paired.kept == 0 and paired.evaluations == 79 and len(paired.history) == 40
+    # What it reports is the best's loss on fresh draws: unbiased, unlike the unpaired search's.
+    image = g.image(24, 24)
+    truth = np.array([float(noisy(objectives.Context(image=image, features={}))) for _ in range(200)])
+    error = truth.std() / np.sqrt(len(paired.history))
+    assert abs(np.mean(paired.history) - truth.mean()) < 4 * error
+    assert unpaired.loss < truth.mean() - 4 * error
+
+
+def test_a_paired_search_still_finds_better_drawings():
+    moved = transforms.compose(transforms.pad(2), transforms.jitter(4))  # a shift of up to 2 px either way
+    noisy = objectives.Objective(lambda ctx: tf.reduce_mean(tf.square(moved(ctx.image) - target_image())), "noisy")
+
+    def expected(g):  # the loss over many draws
+        transforms.seed(3)
+        image = g.image(24, 24)
+        return np.mean([float(noisy(objectives.Context(image=image, features={}))) for _ in range(50)])
+    g = Strokes(strokes=8, style="marker", seed=0)
+    start = expected(g)
+    result = search.random_search(g, noisy, None, 24, 24, budget=81, seed=1, paired=True)
+    assert result.kept > 0 and result.evaluations == 81
+    assert expected(g) < 0.99 * start  # 0.300 -> 0.292 in 40 candidates

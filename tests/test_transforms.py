@@ -91,3 +91,17 @@ def test_warp_matches_a_numpy_bilinear_reference_on_a_non_square_image():
             expected[0, i, j] = ((tap(y0, x0) * (1 - fx) + tap(y0, x0 + 1) * fx) * (1 - fy)
                                  + (tap(y0 + 1, x0) * (1 - fx) + tap(y0 + 1, x0 + 1) * fx) * fy)
     np.testing.assert_allclose(out, expected, atol=1e-5)
+
+
+def test_a_seed_repeats_the_transforms_and_replay_puts_the_draws_back():
+    image = tf.constant(np.random.default_rng(0).uniform(size=(1, 32, 32, 3)), tf.float32)
+    moved = tf.function(transforms.standard(32))
+    transforms.seed(5)
+    first = [moved(image).numpy() for _ in range(3)]
+    transforms.seed(5)
+    np.testing.assert_array_equal(np.stack(first), np.stack([moved(image).numpy() for _ in range(3)]))
+    with transforms.replay():
+        inside = moved(image).numpy()
+    again, after = moved(image).numpy(), moved(image).numpy()
+    np.testing.assert_array_equal(inside, again)  # the same draws once more
+    assert np.abs(after - again).max() > 0.01  # then new ones

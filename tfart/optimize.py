@@ -99,7 +99,11 @@ def evaluate(generator, objective, backbone, height, width, transform=None, offs
     transformed with it in one batch, so that they see the same random shift, scale and rotation.
     offset: (dx, dy) in pixels, where within each pixel a resolution-free generator is sampled.
     """
-    image = generator.image(height, width, offset=offset)
+    return score(generator.image(height, width, offset=offset), objective, backbone, height, width, transform)
+
+
+def score(image, objective, backbone, height, width, transform=None):
+    """Evaluate an H x W image [B, H, W, 3] as `evaluate` does a generator's: {term: scalar}."""
     if backbone is None or not objective.layers:
         return objective.terms(Context(image=image, features={}))
     if transform is None:

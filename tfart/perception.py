@@ -28,7 +28,7 @@ def draw(generator, judges, indices, *, method, budget, size, threshold=0.9, lr=
                           watch=[goal] if threshold < 1 else [])
         return result, result.step * per_step
     found = search.random_search(generator, objective, None, size, size, budget=max(1, budget // len(judges)),
-                                 seed=seed, progress=outputs.progress,
+                                 seed=seed, progress=outputs.progress, paired=transform is not None,
                                  stop=goal.reached if threshold < 1 else None)
     written = jobs.write(generator, size, size, outputs, finished=found.stopped in jobs.FINISHED)
     return jobs.JobResult(found.stopped, "optimize", found.evaluations, found.history, written), \

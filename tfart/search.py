@@ -12,7 +12,7 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
-from tfart import optimize
+from tfart import optimize, transforms
 from tfart.errors import UserError
 from tfart.progress import Progress
 
@@ -20,12 +20,14 @@ from tfart.progress import Progress
 @dataclasses.dataclass
 class SearchResult:
     """How a search ended: its best loss, the loss it started from, evaluations used, the best
-    loss after each evaluation, and why it stopped ('done', 'target' or 'interrupted')."""
+    loss after each candidate, why it stopped ('done', 'target' or 'interrupted'), and how many
+    candidates were kept."""
     loss: float
     start: float
     evaluations: int
     history: list
     stopped: str = "done"
+    kept: int = 0
 
 
 # Classifier evaluations (forward passes) one gradient step is counted as: a forward and a
@@ -35,7 +37,7 @@ GRADIENT_STEP_COST = 3.0
 
 
 def random_search(generator, objective, backbone, height, width, budget, fraction=0.1, scale=0.1,
-                  seed=0, part="weights", target=None, progress=False, stop=None):
+                  seed=0, part="weights", target=None, progress=False, stop=None, paired=False):
     """Minimise `objective` by random perturbations of `generator`'s variables; a SearchResult.
 
     budget: classifier evaluations in all (>= 1). Each candidate adds Gaussian noise of
@@ -44,6 +46,11 @@ def random_search(generator, objective, backbone, height, width, budget, fractio
     loss is at most this; stop: a function of no arguments, asked after every improvement,
     that ends the search when it returns True (stopped 'target'). The generator ends holding the
     best candidate, never a worse one than it started with.
+    paired: for an objective that draws random transforms. A candidate scored on a lucky draw
+      would be kept against a best scored on another draw, and the search would keep chance, not
+      better drawings; paired, every candidate and the best so far are scored on the same draws
+      (common random numbers, transforms.replay). A candidate then costs two evaluations, and the
+      loss reported after it is the best's on that draw, an honest estimate, not the luckiest.
     """
     if int(budget) < 1:
         raise UserError(f"--budget: must be at least 1 classifier evaluation, got {budget}")
@@ -53,24 +60,31 @@ def random_search(generator, objective, backbone, height, width, budget, fractio
     variables = generator.variables_to_train(part)
     spreads = [max(float(np.std(v.numpy())) if np.size(v.numpy()) else 0.0, 0.1) for v in variables]
 
-    @tf.function
-    def loss():
-        return tf.add_n(list(optimize.evaluate(generator, objective, backbone, height, width).values()))
-
-    best = float(loss())
+    render = tf.function(lambda: generator.image(height, width))
+    loss = tf.function(lambda image: tf.add_n(list(optimize.score(image, objective, backbone, height, width).values())))
+    best_image = render()
+    best = float(loss(best_image))
     result = SearchResult(loss=best, start=best, evaluations=1, history=[best])
     bar = Progress(int(budget), "evaluation") if progress else None
     kept = [v.numpy() for v in variables]  # the best state so far
+    cost = 2 if paired else 1
     try:
-        while result.evaluations < budget and not (target is not None and result.loss <= target) \
+        while result.evaluations + cost <= budget and not (target is not None and result.loss <= target) \
                 and result.stopped != "target":
             for v, value, spread in zip(variables, kept, spreads):
                 mask = rng.random(v.shape) < fraction
                 v.assign(value + mask * rng.normal(0.0, scale * spread, v.shape).astype(np.float32))
-            candidate = float(loss())
-            result.evaluations += 1
+            image = render()
+            if paired:
+                with transforms.replay():
+                    candidate = float(loss(image))
+                result.loss = float(loss(best_image))  # the same draws
+            else:
+                candidate = float(loss(image))
+            result.evaluations += cost
             if np.isfinite(candidate) and candidate < result.loss:
-                result.loss, kept = candidate, [v.numpy() for v in variables]
+                result.loss, kept, best_image = candidate, [v.numpy() for v in variables], image
+                result.kept += 1
                 if stop is not None and stop():
                     result.stopped = "target"
             result.history.append(result.loss)

@@ -7,10 +7,42 @@ gradients through to the image. `compose` chains them. Each call draws one set o
 parameters for the whole batch, so images stacked in one batch (the canvas and a content
 reference) are moved alike. Output sizes depend only on input sizes (pad and jitter change them
 by fixed amounts), so a compiled step keeps static shapes and XLA compiles it.
+
+Every transform draws from one tf.random.Generator (`draws()`), seeded by `seed` (0 until then):
+the same seed gives the same transforms, and a caller can put the draws back (`replay`) to show
+two images the same transforms, as random search does to compare a candidate with the best so far.
 """
+import contextlib
 import math
 
 import tensorflow as tf
+
+_draws = None
+
+
+def draws():
+    """The tf.random.Generator that every random transform draws from."""
+    global _draws
+    if _draws is None:
+        with tf.init_scope():  # a variable made once, outside any tf.function being traced
+            _draws = tf.random.Generator.from_seed(0)
+    return _draws
+
+
+def seed(value):
+    """Start the transforms' draws from `value`: the same seed, the same sequence of transforms."""
+    draws().reset_from_seed(int(value))
+
+
+@contextlib.contextmanager
+def replay():
+    """Run the block, then put the draws back where they were before it: the next transform
+    draws what the block's first one did (common random numbers for two evaluations)."""
+    start = tf.identity(draws().state)
+    try:
+        yield
+    finally:
+        draws().reset(start)
 
 
 def pad(pixels, value=0.5):
@@ -23,8 +55,8 @@ def jitter(pixels):
     """Random crop that drops up to `pixels` rows and columns: a random shift."""
     def fn(image):
         shape = tf.shape(image)
-        size = tf.stack([shape[0], shape[1] - pixels, shape[2] - pixels, shape[3]])
-        return tf.image.random_crop(image, size)
+        corner = draws().uniform([2], 0, pixels + 1, tf.int32)
+        return tf.slice(image, tf.concat([[0], corner, [0]], 0), [-1, shape[1] - pixels, shape[2] - pixels, -1])
     return fn
 
 
@@ -37,7 +69,7 @@ def random_scale(scales):
     scales = tf.constant(scales, tf.float32)
 
     def fn(image):
-        factor = tf.gather(scales, tf.random.uniform([], 0, tf.size(scales), tf.int32))
+        factor = tf.gather(scales, draws().uniform([], 0, tf.size(scales), tf.int32))
         return _warp(image, 1.0 / factor, 0.0)
     return fn
 
@@ -45,7 +77,7 @@ def random_scale(scales):
 def random_rotate(degrees):
     """Rotate about the centre by an angle drawn uniformly from [-degrees, degrees]."""
     def fn(image):
-        angle = tf.random.uniform([], -degrees, degrees) * math.pi / 180.0
+        angle = draws().uniform([], -degrees, degrees) * math.pi / 180.0
         return _warp(image, tf.cos(angle), tf.sin(angle))
     return fn
 

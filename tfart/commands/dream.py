@@ -70,6 +70,7 @@ def main(argv):
     from tfart.errors import UsageError
 
     keras.utils.set_random_seed(FLAGS.seed)
+    transforms.seed(FLAGS.seed)
     defaults = dream.DEFAULTS[cli.backbone_name()]
     outputs = cli.outputs(FLAGS.mode)
     outputs.check()

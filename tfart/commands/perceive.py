@@ -81,6 +81,7 @@ def main(argv):
     from tfart.errors import UsageError
 
     keras.utils.set_random_seed(FLAGS.seed)
+    transforms.seed(FLAGS.seed)
     if FLAGS.target is None:
         raise UsageError("--target: give a class name or index")
     if FLAGS.model_weights and len(FLAGS.model_weights) != len(FLAGS.models):
