@@ -108,3 +108,71 @@ def test_subpixel_optimization_trains_what_lies_between_the_pixel_centres():
         return float(g.image(64, 64).numpy().std())
     for fit in (loop, job_fit):
         assert roughness_at_4x(fit, True) < 0.25 * roughness_at_4x(fit, False), fit.__name__
+
+
+def reference_encode(xy, cells_per_level, log2_table, tables, stagger=False):
+    """encode() in plain numpy/Python from the module's documented definitions, for the test below.
+
+    xy [N, 2] float32; tables: one [rows, F] array per level. Corner indices are Python ints, whose
+    XOR on negatives is two's complement like int64's, and `%` by a positive size is a floor mod.
+    Also returns which kinds of corner rows were used, so the test can check it exercised them all.
+    """
+    prime = 2654435761
+    features, kinds = [], set()
+    for cells, table in zip(cells_per_level, tables):
+        side = cells + 1
+        size = min(2 ** log2_table, side * side)
+        assert table.shape[0] == size
+        dense_level = side * side <= size
+
+        def row(i, j):
+            if dense_level and 0 <= i <= cells and 0 <= j <= cells:
+                kinds.add("dense")
+                return i + side * j
+            kinds.add("hashed, negative" if min(i, j) < 0 else "hashed")
+            return (i ^ (j * prime)) % size
+        level = np.zeros((len(xy), table.shape[1]))
+        for n, (x, y) in enumerate(xy):
+            # float32 arithmetic, as in the generator, so that floor() picks the same cell
+            shift = np.float32(0.5 if stagger else 0.0)  # half a cell, with stagger
+            px = (np.float32(x) + np.float32(1.0)) * np.float32(cells / 2.0) + shift
+            py = (np.float32(y) + np.float32(1.0)) * np.float32(cells / 2.0) + shift
+            i, j = int(np.floor(px)), int(np.floor(py))
+            tx, ty = float(px) - i, float(py) - j
+            c00, c10 = table[row(i, j)], table[row(i + 1, j)]
+            c01, c11 = table[row(i, j + 1)], table[row(i + 1, j + 1)]
+            top = (1 - tx) * c00 + tx * c10        # along x at the cell's first row of corners
+            bottom = (1 - tx) * c01 + tx * c11     # ... and at its second
+            level[n] = (1 - ty) * top + ty * bottom  # then along y
+        features.append(level)
+    return np.concatenate(features, axis=-1), kinds
+
+
+@pytest.mark.parametrize("stagger", [False, True])
+def test_encode_matches_a_numpy_reference_on_dense_and_hashed_levels_and_a_wide_canvas(stagger):
+    """An independent reference, not the generator against itself: a vertical blend by tx, a hash
+    of (j, i) or a dense row j + side * i all change the features."""
+    # Cells 3, 7, 16, 39 with tables of 64: level 0 dense, level 1 dense with (7 + 1)^2 == 64 exactly,
+    # levels 2 and 3 hashed.
+    g = HashGrid(levels=4, log2_table=6, level_features=2, coarsest=3, finest=39, hidden=8, latent_dim=0,
+                 stagger=stagger)
+    assert g.cells == [3, 7, 16, 39] and g.table_sizes == [16, 64, 64, 64]
+    rng = np.random.default_rng(26)
+    tables = [rng.uniform(-1.0, 1.0, size=(size, 2)).astype(np.float32) for size in g.table_sizes]
+    for variable, values in zip(g.tables, tables):
+        variable.assign(values)
+    # Random points on a 5:2 wide canvas (x to +-2.5: the wings, negative corners), a few beyond
+    # y = +-1, and the central square's corners and edges, where the dense rows end.
+    points = np.concatenate([
+        rng.uniform([-2.5, -1.0], [2.5, 1.0], size=(200, 2)),
+        rng.uniform([-1.0, -1.6], [1.0, 1.6], size=(40, 2)),
+        [[-1, -1], [1, 1], [1, -1], [-1, 1], [0, 0], [1, 0.3], [-0.4, 1], [-7.3, 0.2], [2.9, -3.1]],
+    ]).astype(np.float32)
+    expected, kinds = reference_encode(points, g.cells, g.log2_table, tables, stagger)
+    assert kinds == {"dense", "hashed", "hashed, negative"}
+    got = g.encode(tf.constant(points)).numpy()
+    assert got.shape == (len(points), 4 * 2)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
+    # The same points laid out as an image [H, W, 2] give the same features.
+    np.testing.assert_allclose(g.encode(tf.constant(points[:240].reshape(12, 20, 2))).numpy(),
+                               expected[:240].reshape(12, 20, 8), rtol=0, atol=1e-6)

@@ -79,13 +79,15 @@ class HashGrid(Generator):
       that any objective can shape; larger values start from coloured noise).
     latent_dim: a code z (per batch image) shifts the first hidden layer, so latent animations
       and batches work as for a CPPN.
+    stagger: shift every level's grid by half of its cell (Instant-NGP's +0.5), so that the
+      levels' cell edges do not all meet at the canvas's edges and centre lines.
     """
 
     default_tile = 256  # a tile's gathers and activations stay near 100 MB
 
     def __init__(self, levels=16, log2_table=14, level_features=2, coarsest=8, finest=512, hidden=64,
                  depth=2, table_scale=1e-4, latent_dim=8, z_scale=1.0, seed=0, batch=1, prior="uniform",
-                 name=None, **kwargs):
+                 stagger=False, name=None, **kwargs):
         super().__init__(name=name or "hashgrid", **kwargs)
         checks = (("levels", levels, 1, 64), ("log2_table", log2_table, 4, 24),
                   ("level_features", level_features, 1, 64), ("coarsest", coarsest, 1, 1 << 20),
@@ -106,7 +108,7 @@ class HashGrid(Generator):
         self.coarsest, self.finest = int(coarsest), int(finest)
         self.hidden, self.depth, self.table_scale = int(hidden), int(depth), float(table_scale)
         self.latent_dim, self.z_scale, self.seed = int(latent_dim), float(z_scale), int(seed)
-        self.batch, self.prior = int(batch), prior
+        self.batch, self.prior, self.stagger = int(batch), prior, bool(stagger)
         self.cells = resolutions(self.levels, self.coarsest, self.finest)
         self.table_sizes = [min(1 << self.log2_table, (n + 1) ** 2) for n in self.cells]
 
@@ -131,7 +133,7 @@ class HashGrid(Generator):
         """Plane coordinates [..., 2] -> concatenated level features [..., L * level_features]."""
         features = []
         for cells, size, table in zip(self.cells, self.table_sizes, self.tables):
-            position = (xy + 1.0) * (cells / 2.0)  # the central square spans [0, cells]
+            position = (xy + 1.0) * (cells / 2.0) + (0.5 if self.stagger else 0.0)  # the square: [0, cells]
             corner = tf.floor(position)
             t = position - corner
             i, j = (tf.cast(corner[..., k], tf.int64) for k in (0, 1))
@@ -167,4 +169,4 @@ class HashGrid(Generator):
                 "level_features": self.level_features, "coarsest": self.coarsest, "finest": self.finest,
                 "hidden": self.hidden, "depth": self.depth, "table_scale": self.table_scale,
                 "latent_dim": self.latent_dim, "z_scale": self.z_scale, "seed": self.seed,
-                "batch": self.batch, "prior": self.prior}
+                "batch": self.batch, "prior": self.prior, "stagger": self.stagger}
