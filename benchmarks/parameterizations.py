@@ -12,6 +12,7 @@ cppn_multiscale is the cppn recipe with Gaussian features at three bandwidths (2
 of one (6); fourier_cppn_random the fourier_cppn recipe with random, non-integer frequencies.
 The hash grid's recipe samples each step at a random point within the pixels (Settings.subpixel);
 the hashgrid_centres rows sample at the pixel centres only, as every other row does.
+hashgrid_stagger shifts each level's grid by half its cell (HashGrid(stagger=True)).
 
 Prints, per row: the final style loss (Gram distance, summed over layers) relative to pixel's,
 the wall time, and time-to-quality: the seconds from the start (fit included) until the style
@@ -40,7 +41,8 @@ ROWS = {"pixel": ("pixel", False, {}), "fft": ("fft", False, {}), "cppn": ("cppn
         "cppn_multiscale": ("cppn", False, {"sigma": [2.0, 6.0, 18.0]}),
         "fourier_cppn": ("fourier_cppn", False, {}),
         "fourier_cppn_random": ("fourier_cppn", False, {"frequencies": "random"}),
-        "hashgrid": ("hashgrid", False, {}), "hashgrid+coarse": ("hashgrid", True, {}),
+        "hashgrid": ("hashgrid", False, {}), "hashgrid_stagger": ("hashgrid", False, {"stagger": True}),
+        "hashgrid+coarse": ("hashgrid", True, {}),
         "hashgrid_centres": ("hashgrid", False, {"subpixel": False}),
         "hashgrid_centres+coarse": ("hashgrid", True, {"subpixel": False})}
 

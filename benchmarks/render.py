@@ -81,16 +81,27 @@ def peak_memory_mib(name, size):
     return int(out.stdout.strip().splitlines()[-1]) / 1024.0
 
 
-def creases(image, cell):
+def creases(image, cell, phase=0):
     """Mean |second difference| across the lines every `cell` px (from the image's first row and
-    column) over that elsewhere, along x and y: [H, W, 3] with H and W cut on cell lines."""
+    column, moved by `phase` px) over that elsewhere, along x and y: [H, W, 3] with H and W cut on
+    cell lines."""
     grey = np.asarray(image, np.float64).mean(-1)
     ratios = []
     for axis in (0, 1):
         curvature = np.abs(np.diff(grey, 2, axis=axis)).mean(axis=1 - axis)  # [k] is centred on k + 1
-        on_line = np.isin((np.arange(curvature.size) + 1) % cell, (0, cell - 1))
+        on_line = np.isin((np.arange(curvature.size) + 1 - phase) % cell, (0, cell - 1))
         ratios.append(curvature[on_line].mean() / curvature[~on_line].mean())
     return float(np.mean(ratios))
+
+
+def staggered(model):
+    """Whether a .keras hash grid shifts its levels by half a cell (HashGrid(stagger=True))."""
+    import json
+    import zipfile
+    if not model.endswith(".keras"):
+        return False
+    with zipfile.ZipFile(model) as saved:
+        return bool(json.loads(saved.read("config.json")).get("config", {}).get("stagger"))
 
 
 def render_models(models, size, crop, folder, cell):
@@ -107,7 +118,8 @@ def render_models(models, size, crop, folder, cell):
             raise SystemExit(f"error: {model}: {why[0]}")
         seconds, peak = out.stdout.split()
         crops = [f"{stem}_{name}.png" for name in ("centre", "quarter")]
-        lines = " / ".join(f"{creases(Image.open(c), cell):.2f}" for c in crops)
+        phase = cell // 2 if staggered(model) else 0  # a staggered grid's finest edges sit half a cell on
+        lines = " / ".join(f"{creases(Image.open(c), cell, phase):.2f}" for c in crops)
         print(f"{model:<44}{float(seconds):>16.1f}{int(peak) / 1024:>10.0f}{lines:>20}  {', '.join(crops)}",
               flush=True)
         os.remove(stem + ".png")  # 200 MB; the crops are what the eye needs
