@@ -2,6 +2,7 @@
 
     pip install -e ".[bench]"
     python benchmarks/dream_tiles.py [--size 2048] [--tile 512] [--untiled 512,1024,2048]
+    python benchmarks/dream_tiles.py --eager --size 512 --tile 128
 
 A DeepDream step (tfart-dream --mode dream's objective at the full-size octave, VGG16's
 block4_conv3 with the weights of --weights hed) on skimage:astronaut resized to S x S:
@@ -12,6 +13,8 @@ Each configuration runs in a child process of its own, one after another, becaus
 (the child's peak resident set, ru_maxrss) is a property of a process. Seconds per step are the
 median of the steps after the first (which traces the graph). The untiled path runs at each size
 of --untiled until one fails (a child killed for memory counts as failed).
+--eager compares the tiled step run eagerly (tf.config.run_functions_eagerly, as a notebook's
+loop may) with the compiled one instead: the tiles must not outlive their turn in either.
 """
 import argparse
 import json
@@ -24,13 +27,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 LAYER = "block4_conv3"
 
 
-def child(size, tile, steps):
+def child(size, tile, steps, eager=0):
     """Run `steps` DeepDream steps in this process; print {rss_mb, base_mb, seconds} as JSON."""
     import resource
 
     import numpy as np
     import tensorflow as tf
 
+    tf.config.run_functions_eagerly(bool(eager))
     from tfart import dream, generators, imaging, monitors, objectives, optimize
     from tfart.backbones import Backbone
 
@@ -54,8 +58,8 @@ def child(size, tile, steps):
                       "base_mb": base, "seconds": float(np.median(times[1:]))}))
 
 
-def measure(size, tile, steps):
-    proc = subprocess.run([sys.executable, __file__, "--child", str(size), str(tile), str(steps)],
+def measure(size, tile, steps, eager=False):
+    proc = subprocess.run([sys.executable, __file__, "--child", str(size), str(tile), str(steps), str(int(eager))],
                           capture_output=True, text=True)
     if proc.returncode != 0:
         return None
@@ -68,7 +72,8 @@ def main():
     parser.add_argument("--tile", type=int, default=512)
     parser.add_argument("--untiled", default="512,1024,2048")
     parser.add_argument("--steps", type=int, default=3)
-    parser.add_argument("--child", nargs=3, type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--eager", action="store_true", help="tiled, run eagerly against compiled")
+    parser.add_argument("--child", nargs=4, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         return child(*args.child)
@@ -77,6 +82,8 @@ def main():
     print(f"DeepDream step, VGG16 {LAYER} (--weights hed), skimage:astronaut at S x S, CPU; "
           f"{args.steps} steps per run, seconds = median after the first")
     print(f"{'path':<22}{'size':>6}{'peak RSS MB':>13}{'over model MB':>15}{'s/step':>9}")
+    if args.eager:
+        return compare_eager(args)
     tiled = measure(args.size, args.tile, args.steps)
     rows = [(f"tiled ({args.tile} px)", args.size, tiled)]
     largest = None
@@ -100,6 +107,19 @@ def main():
         print(f"tiled {args.size} px / untiled {size} px: peak RSS x{tiled['rss_mb'] / r['rss_mb']:.2f}, "
               f"memory over the model x{(tiled['rss_mb'] - tiled['base_mb']) / (r['rss_mb'] - r['base_mb']):.2f}, "
               f"time per step x{tiled['seconds'] / r['seconds']:.2f}" + ("" if same else " (different sizes)"))
+
+
+def compare_eager(args):
+    """The tiled step compiled and eager, side by side: memory over the model and time."""
+    runs = {mode: measure(args.size, args.tile, args.steps, eager=mode == "eager") for mode in ("compiled", "eager")}
+    for mode, r in runs.items():
+        if r is None:
+            raise SystemExit(f"error: the {mode} run failed")
+        print(f"{f'tiled {args.tile}, {mode}':<22}{args.size:>6}{r['rss_mb']:>13.0f}"
+              f"{r['rss_mb'] - r['base_mb']:>15.0f}{r['seconds']:>9.2f}", flush=True)
+    eager, compiled = runs["eager"], runs["compiled"]
+    print(f"eager / compiled: memory over the model x{(eager['rss_mb'] - eager['base_mb']) / (compiled['rss_mb'] - compiled['base_mb']):.2f}, "
+          f"time per step x{eager['seconds'] / compiled['seconds']:.2f}")
 
 
 if __name__ == "__main__":
