@@ -190,6 +190,18 @@ def test_progress_draws_in_place_on_a_terminal_and_prints_plain_lines_elsewhere(
     assert tty.getvalue().startswith("\r[") and tty.getvalue().endswith("\n")
 
 
+def test_progress_estimates_the_time_left_from_the_steps_after_the_first(monkeypatch):
+    now = [0.0]
+    monkeypatch.setattr("tfart.progress.time.monotonic", lambda: now[0])
+    log = io.StringIO()
+    bar = Progress(300, "step", log, start=200)  # a resumed run: steps 201..300
+    for i in range(201, 212):
+        now[0] += 100.0 if i == 201 else 1.0  # the first step traces: 100 s, then 1 s a step
+        bar.update(i)
+    assert log.getvalue().startswith("step 201/300  1:40\n")  # no estimate from one step
+    assert bar._line([]).endswith("about 89 s left")  # 1 s a step, not 10 s
+
+
 def test_lbfgs_through_the_runner_checkpoints_and_resumes(tmp_path, photo):
     def session(steps, resume):
         outputs = jobs.Outputs(png=str(tmp_path / "a.png"), checkpoints=str(tmp_path / "ckpt"),

@@ -5,6 +5,9 @@ checks whether stderr is a terminal. In a log it prints the first step, about `l
 lines per run, and one at least every minute:
 
     fit 40/200  loss 0.0421  3.2 s, about 13 s left
+
+The time left is estimated from the units after the first one of a run (or of a resumed run),
+which traces the step and can take longer than all the others together.
 """
 import shutil
 import sys
@@ -30,6 +33,7 @@ class Progress:
         self.start, self.done = int(start), int(start)
         self.quiet_for = quiet_for  # at most this many seconds between plain lines
         self.started = self.last_draw = time.monotonic()
+        self.first = None  # (time, units) when the first unit ended: it traces, so it is slow
         self.drawn = False
 
     def _line(self, values):
@@ -37,14 +41,16 @@ class Progress:
         text = f"{self.label} {self.done}/{self.total}"
         text += "".join(f"  {name} {_number(value)}" for name, value in values)
         text += f"  {_duration(elapsed)}"
-        moved = self.done - self.start
-        if 0 < moved and self.done < self.total:
-            text += f", about {_duration(elapsed / moved * (self.total - self.done))} left"
+        if self.first and self.first[1] < self.done < self.total:  # from the units after the first
+            per_unit = (time.monotonic() - self.first[0]) / (self.done - self.first[1])
+            text += f", about {_duration(per_unit * (self.total - self.done))} left"
         return text
 
     def update(self, done, values=()):
         """Record that `done` units are finished; values: (name, number) pairs to show."""
         self.done = int(done)
+        if self.first is None and self.done > self.start:
+            self.first = (time.monotonic(), self.done)
         finished = self.done >= self.total
         if self.live:
             now = time.monotonic()
