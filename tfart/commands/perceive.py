@@ -1,8 +1,9 @@
 """Perception engines: draw what classifiers see as a class, by gradient or by random search.
 
     tfart-perceive --target "goldfish" --models mobilenet_v2,resnet50 --out out/goldfish.svg
-    tfart-perceive --target 7 --models digits.keras --labels digits.txt --input_range 0,1 --size 48
-    tfart-perceive --target 7 --models digits.keras --method random_search --budget 3000
+    tfart-perceive --target 7 --models digits --size 48 --out out/seven.svg
+    tfart-perceive --target 7 --models digits --size 48 --method random_search --budget 3000
+    tfart-perceive --target 3 --models my_model.keras --labels my_labels.txt --input_range -1,1 --size 64
 
 The generator (--generator: strokes by default, or cppn, fourier_cppn, fft) is changed until every
 classifier of --models (keras.applications names, with --weights, or your own .keras/.h5

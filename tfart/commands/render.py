@@ -1,10 +1,10 @@
 """Render a saved generator at any size, or an animation along a path through its latent space.
 
-    tfart-render --model saved_models/cppn_meadow --width 8192 --height 8192 --out big.png
+    tfart-render --model saved_models/cppn_meadow --width 8192 --height 8192 --out out/big.png
     tfart-render --recipe out/cppn_art/cppn_seed0.json --width 3840 --height 2160
-    tfart-render --model saved_models/cppn_kaleidoscope --frames 60 --out loop.gif
-    tfart-render --model out/latent/decoder --samples 16 --width 96 --height 96 --out samples.png
-    tfart-render --model out/latent/decoder --walk one.png,seven.png --out walk.gif
+    tfart-render --model saved_models/cppn_kaleidoscope --frames 60 --out out/loop.gif
+    tfart-render --model out/latent/decoder --samples 16 --width 96 --height 96 --out out/samples.png
+    tfart-render --model out/latent/decoder --walk one.png,seven.png --out out/walk.gif
 
 --model takes a SavedModel folder (from --export; needs only TensorFlow) or a .keras file.
 A recipe (.json written by tfart-art) names its .keras model and latent code.

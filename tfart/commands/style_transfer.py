@@ -5,7 +5,7 @@ multi-resolution hash grid.
     tfart-style --content skimage:chelsea --style skimage:coffee,skimage:astronaut --style_blend 0.7,0.3 \\
         --weights hed --parameterization cppn --train both --out out/cat.gif --export out/cat_model
     tfart-style --content noise:8 --content_weight 0 --style skimage:coffee --weights hed
-    tfart-style --content noise:8 --content_weight 0 --style skimage:coffee --weights hed \
+    tfart-style --content noise:8 --content_weight 0 --style skimage:coffee --weights hed \\
         --parameterization hashgrid --coarse 0.5 --export out/coffee_model
 
 Each parameterization has its own defaults (tfart.style_transfer.RECIPES): flags left unset take
