@@ -242,3 +242,21 @@ def test_coarse_to_fine_runs_a_small_canvas_first_and_refuses_what_it_cannot_shr
         with pytest.raises(UserError, match=message):
             jobs.run(call["generator"], call["objective"], vgg, height=SIZE, width=SIZE,
                      settings=call["settings"], coarse=call["coarse"])
+
+
+def test_resume_falls_back_to_the_newest_checkpoint_that_can_be_read(tmp_path, photo, capsys):
+    def session(steps, resume):
+        outputs = jobs.Outputs(checkpoints=str(tmp_path / "ckpt"), checkpoint_every=2, resume=resume,
+                               progress=False)
+        return jobs.run(generators.make("pixel", SIZE, SIZE, seed=1), objectives.reconstruction(photo), None,
+                        height=SIZE, width=SIZE, outputs=outputs, settings=optimize.Settings(steps=steps, lr=0.01))
+    session(4, resume=False)  # checkpoints at steps 2 and 4
+    for data in (tmp_path / "ckpt").glob("ckpt-4.data-*"):
+        data.write_bytes(data.read_bytes()[:10])  # a truncated write
+    resumed = session(6, resume=True)
+    assert resumed.step == 6 and len(resumed.losses) == 4  # steps 3..6, from the checkpoint of step 2
+    assert "--resume: ckpt-4 (" in capsys.readouterr().err
+    for data in (tmp_path / "ckpt").glob("ckpt-*.data-*"):
+        data.write_bytes(data.read_bytes()[:10])
+    with pytest.raises(UserError, match=r"--resume: no checkpoint in .* can be read: ckpt-6 \("):
+        session(8, resume=True)

@@ -3,6 +3,8 @@
 A monitor has on_start(run), on_step(run, loss, terms) and on_end(run, result); `run` is the
 optimize.Run (generator, size, optimizer, step). Monitors own their I/O, the loop owns none.
 """
+import os
+import sys
 import time
 
 import numpy as np
@@ -87,7 +89,8 @@ class Timelapse(Monitor):
 
 def restore(checkpoint, path, mismatch):
     """Restore every variable of `checkpoint` from the checkpoint at `path`, or raise a UserError
-    `mismatch: why` (a checkpoint of another generator, size or architecture)."""
+    `mismatch: why` (a checkpoint of another generator, size or architecture). A file that cannot
+    be read (truncated, corrupt) raises Unreadable."""
     try:
         status = checkpoint.restore(path)
         # Values this run has no use for (Adam's slots when resuming with L-BFGS, a manager's save
@@ -96,12 +99,38 @@ def restore(checkpoint, path, mismatch):
         # Every variable of this run must come from the checkpoint: another architecture raises
         # here instead of resuming from a half-restored state.
         status.assert_existing_objects_matched()
+    except (IndexError, tf.errors.DataLossError, tf.errors.OutOfRangeError) as e:
+        raise Unreadable(first_line(e, 120)) from None
     except (ValueError, AssertionError, tf.errors.OpError) as e:
         # The half-done restore would warn about every value it left, at exit.
         from absl import logging
         logging.set_verbosity(logging.ERROR)
         tf.get_logger().setLevel("ERROR")
         raise UserError(f"{mismatch}: {first_line(e, 120)}") from None
+
+
+class Unreadable(Exception):
+    """A checkpoint file that cannot be read: truncated or corrupt."""
+
+
+def restore_newest(checkpoint, manager, mismatch, flag="--resume"):
+    """Restore the newest checkpoint of `manager` that can be read, saying which one when a newer
+    one could not be; a UserError naming `flag` when there is none. Returns its path."""
+    paths = list(reversed(manager.checkpoints))
+    if not paths:
+        raise UserError(f"{flag}: no checkpoint in {manager.directory!r}")
+    skipped = []
+    for path in paths:
+        try:
+            restore(checkpoint, path, mismatch)
+        except Unreadable as e:
+            skipped.append(f"{os.path.basename(path)} ({e})")
+            continue
+        if skipped:
+            print(f"{flag}: {', '.join(skipped)} cannot be read; resuming from {os.path.basename(path)}",
+                  file=sys.stderr)
+        return path
+    raise UserError(f"{flag}: no checkpoint in {manager.directory!r} can be read: {'; '.join(skipped)}")
 
 
 class Checkpointer(Monitor):
@@ -124,12 +153,10 @@ class Checkpointer(Monitor):
         self.every = every
 
     def resume(self):
-        """Restore the last checkpoint: its step, or a UserError naming --resume."""
-        if self.manager.latest_checkpoint is None:
-            raise UserError(f"--resume: no checkpoint in {self.directory!r}")
-        restore(self.checkpoint, self.manager.latest_checkpoint,
-                f"--resume: the checkpoint in {self.directory!r} does not fit these flags "
-                "(size, parameterization, --train, --optimizer)")
+        """Restore the newest readable checkpoint: its step, or a UserError naming --resume."""
+        restore_newest(self.checkpoint, self.manager,
+                       f"--resume: the checkpoint in {self.directory!r} does not fit these flags "
+                       "(size, parameterization, --train, --optimizer)")
         return int(self.step.numpy())
 
     def _save(self, run):

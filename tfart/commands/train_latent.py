@@ -106,9 +106,9 @@ def main(argv):
     checkpoint = tf.train.Checkpoint(**vae.checkpointed(model, optimizers, step), epoch=epoch)
     manager = tf.train.CheckpointManager(checkpoint, checkpoints, max_to_keep=2)
     if FLAGS.resume:
-        monitors.restore(checkpoint, manager.latest_checkpoint,
-                         f"--resume: the checkpoint in {checkpoints!r} is of another architecture "
-                         "(--image_size, --channels, --latent_dim, --decoder, --gan)")
+        monitors.restore_newest(checkpoint, manager,
+                                f"--resume: the checkpoint in {checkpoints!r} is of another architecture "
+                                "(--image_size, --channels, --latent_dim, --decoder, --gan)")
         print(f"resuming after epoch {int(epoch.numpy())}")
     writer = tf.summary.create_file_writer(FLAGS.logdir) if FLAGS.logdir else None
     z = tf.constant(np.random.default_rng(FLAGS.seed).normal(size=(16, FLAGS.latent_dim)), tf.float32)
