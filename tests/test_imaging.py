@@ -34,8 +34,12 @@ def test_missing_and_corrupt_images(tmp_path):
     with pytest.raises(UserError, match="--style: no such image file"):
         imaging.load_image(str(tmp_path / "nope.jpg"), flag="--style")
     (tmp_path / "bad.jpg").write_bytes(b"definitely not a jpeg")
-    with pytest.raises(UserError, match="--content: cannot read image"):
+    with pytest.raises(UserError, match="--content: cannot read image .*: not an image format Pillow knows"):
         imaging.load_image(str(tmp_path / "bad.jpg"))
+    Image.fromarray(np.zeros((64, 64, 3), np.uint8) + 90).save(tmp_path / "whole.png")
+    (tmp_path / "cut.png").write_bytes((tmp_path / "whole.png").read_bytes()[:-40])
+    with pytest.raises(UserError, match=r"--content: cannot read image .*cut.png': .*truncated"):
+        imaging.load_image(str(tmp_path / "cut.png"))
 
 
 @pytest.mark.parametrize("grain", [1, 8, 30])

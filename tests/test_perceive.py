@@ -30,17 +30,20 @@ def test_random_search_spends_its_budget(run_script, digits_file, tmp_path):
     (["--target", "sevn", "--labels", "LABELS"], "digits.keras; did you mean 'seven'?"),
     (["--target", "1", "--labels", "SHORT"], "--labels: "),
     (["--target", "1", "--models", "FEATURES"], "is not a classifier"),
-    (["--target", "1", "--models", "BROKEN"], "as a Keras model"),
+    (["--target", "1", "--models", "BROKEN"], "as a Keras model: not a zip archive"),
+    (["--target", "1", "--models", "TEXT"], "as a Keras model: a Keras model file ends in .keras or .h5"),
     (["--target", "1", "--budget", "0"], "--budget: must be at least 1"),
     (["--target", "1", "--models", ""], "--models: needs one or more classifiers"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(run_script, digits_file, tmp_path, args, message):
     import tensorflow as tf
     files = {"LABELS": tmp_path / "labels.txt", "SHORT": tmp_path / "short.txt",
-             "FEATURES": tmp_path / "features.keras", "BROKEN": tmp_path / "broken.keras"}
+             "FEATURES": tmp_path / "features.keras", "BROKEN": tmp_path / "broken.keras",
+             "TEXT": tmp_path / "notes.txt"}
     files["LABELS"].write_text("\n".join(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]))
     files["SHORT"].write_text("a\nb\n")
     files["BROKEN"].write_bytes(b"not a model")
+    files["TEXT"].write_text("Note to self: train a better model.")
     if "FEATURES" in args:
         tf.keras.Sequential([tf.keras.Input((16, 16, 3)), tf.keras.layers.Conv2D(4, 3)]).save(files["FEATURES"])
     args = [str(files.get(a, a)) for a in args]

@@ -254,7 +254,7 @@ def test_dream_searches_a_decoders_latent_space_with_its_weights_frozen(run_scri
 
 @pytest.mark.parametrize("generator, message", [
     ("MISSING.keras", "--generator: 'MISSING.keras' is not a .keras generator file"),
-    ("GARBAGE", "is not a readable tfart .keras file"),
+    ("GARBAGE", "is not a readable tfart .keras file: not a zip archive"),
     ("DECODER", "--generator: dream mode paints the photograph's pixels"),
 ])
 def test_dream_generator_bad_input(run_script, tmp_path, decoder_file, generator, message):

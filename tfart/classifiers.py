@@ -159,11 +159,14 @@ def _load_file(path, flag):
     if not os.path.isfile(path):
         raise UserError(f"{flag}: no such model file or keras.applications name {path!r} "
                         f"(names: {', '.join(APPLICATIONS)}, or {DIGITS})")
+    from tfart.export import keras_file_problem
+    problem = keras_file_problem(path)
+    if problem:
+        raise UserError(f"{flag}: cannot read {path!r} as a Keras model: {problem}")
     try:
         return keras.models.load_model(path, compile=False)
     except Exception as e:
-        raise UserError(f"{flag}: cannot read {path!r} as a Keras model "
-                        f"({first_line(e)})") from None
+        raise UserError(f"{flag}: cannot read {path!r} as a Keras model: {first_line(e, 300)}") from None
 
 
 def _read_labels(path, classes, source):

@@ -8,7 +8,7 @@ import zlib
 import numpy as np
 from PIL import Image, ImageDraw
 
-from tfart.errors import UserError
+from tfart.errors import UserError, first_line
 
 
 def _absolute(path, flag, kind):
@@ -233,8 +233,11 @@ def load_image(path, max_side=None, flag="--content"):
             else:
                 im = im.convert("RGB")
             return _as_batch(im, max_side)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise UserError(f"{flag}: cannot read image {path!r} ({type(e).__name__})") from None
+    except UnidentifiedImageError:
+        raise UserError(f"{flag}: cannot read image {path!r}: not an image format Pillow knows "
+                        "(PNG, JPEG, GIF, TIFF, WebP, ...)") from None
+    except (OSError, SyntaxError, ValueError) as e:  # a truncated or damaged file
+        raise UserError(f"{flag}: cannot read image {path!r}: {first_line(e)}") from None
 
 
 def noise_image(height, width, grain=1, seed=0):
@@ -256,7 +259,8 @@ def _skimage_sample(name, max_side, flag):
         from skimage import data
     except ImportError:
         raise UserError(f"{flag}: skimage:{name} needs scikit-image (pip install -e .[bench])") from None
-    if name not in ("astronaut", "chelsea", "coffee", "rocket", "camera", "cat"):
+    if name not in ("astronaut", "chelsea", "coffee", "rocket", "camera", "cat", "immunohistochemistry",
+                    "hubble_deep_field", "retina", "colorwheel", "brick", "grass", "gravel"):
         raise UserError(f"{flag}: unknown sample skimage:{name}; try skimage:coffee or skimage:astronaut")
     return _as_batch(Image.fromarray(getattr(data, name)()).convert("RGB"), max_side)
 
