@@ -64,7 +64,9 @@ def _flag_message(error):
         hint = f"; did you mean --{guess.group(1)}?" if guess else "; see --help"
         return f"--{error.flagname}: no such flag{hint}"
     text = re.split(r"\n(?=flags? )", text)[0]  # several failed validators: the first one
-    several = re.match(r"flags [^:]*: (.*)", text, re.S)
+    # A validator of several flags: absl puts their values first ("flags a=[...], b=[...]: "), and
+    # values may hold colons (skimage:coffee); the message itself starts with the flag's name.
+    several = re.match(r"flags .*?: (--[\w.-]+: .*)", text, re.S) or re.match(r"flags [^:]*: (.*)", text, re.S)
     if several:
         return several.group(1)
     match = re.match(r"flag --([\w.-]+)=(.*?): (.*)", text, re.S)
