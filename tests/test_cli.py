@@ -95,7 +95,7 @@ def test_out_gif_is_that_loop_with_its_still_beside_it(run_script, tmp_path):
 
 def test_a_failed_run_leaves_nothing_behind(run_script, tmp_path):
     code, _, stderr = run_script("cppn_art", "--encoder", "nope", "--out", str(tmp_path / "bad" / "c3"))
-    assert code == 1 and "error: --encoder:" in stderr
+    assert code == 2 and "error: --encoder:" in stderr
     assert not (tmp_path / "bad").exists()
     # Outputs that collide are found before anything is written.
     code, _, stderr = run_script("cppn_art", "--out", str(tmp_path / "d" / "x.png"), "--export",
@@ -134,15 +134,22 @@ def test_a_recipe_with_bad_values_is_one_line(run_script, tmp_path):
     recipe = json.load(open(tmp_path / "x.json"))
     json.dump(dict(recipe, bits=12), open(tmp_path / "bad.json", "w"))
     code, _, stderr = run_script("render", "--recipe", str(tmp_path / "bad.json"), "--out", str(tmp_path / "r.png"))
-    assert code == 1 and stderr.startswith("error: --recipe:") and "bits 12" in stderr, stderr
+    assert code == 2 and stderr.startswith("error: --recipe:") and "bits 12" in stderr, stderr
     json.dump(dict(recipe, model="gone.keras"), open(tmp_path / "gone.json", "w"))
     code, _, stderr = run_script("render", "--recipe", str(tmp_path / "gone.json"), "--out", str(tmp_path / "r.png"))
-    assert code == 1 and "the model 'gone.keras' it names is not beside it" in stderr, stderr
+    assert code == 2 and "the model 'gone.keras' it names is not beside it" in stderr, stderr
+
+
+def test_a_missing_input_file_exits_2_like_a_bad_flag(run_script, tmp_path):
+    code, _, stderr = run_script("style_transfer", "--content", str(tmp_path / "nope.png"), "--style", "noise:3",
+                                 "--weights", "none", "--out", str(tmp_path / "a.png"))
+    assert code == 2 and stderr.startswith("error: --content: no such image file"), stderr
+    assert os.listdir(tmp_path) == []
 
 
 def test_an_unwritable_out_names_the_file(run_script):
     code, _, stderr = run_script("cppn_art", "--out", "/proc/x.png", "--width", "8", "--height", "8")
-    assert code == 1 and stderr.startswith("error: --out: cannot write '/proc/x.png'"), stderr
+    assert code == 2 and stderr.startswith("error: --out: cannot write '/proc/x.png'"), stderr
 
 
 @pytest.mark.slow

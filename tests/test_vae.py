@@ -106,7 +106,7 @@ def test_train_latent_end_to_end_resume_and_export(run_script, tmp_path):
                                       "--out", str(out), "--resume")
     assert code == 0 and "resuming after epoch 1" in stdout, stderr
     code, stdout, stderr = run_script("train_latent", "--epochs", "3", "--image_size", "16", "--out", str(out), "--resume")
-    assert code == 1 and stderr.strip().splitlines() == [stderr.strip()] and "is of another architecture" in stderr
+    assert code == 2 and stderr.strip().splitlines() == [stderr.strip()] and "is of another architecture" in stderr
 
 
 def test_the_vae_gan_trains_its_discriminator_only_while_it_is_not_winning():

@@ -95,9 +95,9 @@ def _guarded(main):
             logging.set_verbosity(logging.WARNING)  # SavedModel writing is chatty at INFO
         try:
             return main(argv)
-        except UserError as e:
+        except UserError as e:  # bad input, a flag's or a file's: the same status as a bad flag
             print(f"error: {e}", file=sys.stderr)
-            sys.exit(2 if isinstance(e, UsageError) else 1)
+            sys.exit(2)
         except KeyboardInterrupt:
             print("\nerror: interrupted", file=sys.stderr)
             sys.exit(130)

@@ -2,11 +2,12 @@
 
 
 class UserError(Exception):
-    """Bad input from a user: a flag, a file or a value. Commands print it as one line and exit 1."""
+    """Bad input from a user: a flag, a file or folder it names, or a value. Commands print it as
+    one line and exit 2, as for a flag that does not parse; 1 is for a run that failed."""
 
 
 class UsageError(UserError):
-    """Flags that contradict each other or cannot be read: commands exit 2, as for a bad flag."""
+    """Flags that contradict each other or cannot be read (a UserError, named apart for readers)."""
 
 
 def first_line(error, limit=160):
