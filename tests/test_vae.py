@@ -105,6 +105,9 @@ def test_train_latent_end_to_end_resume_and_export(run_script, tmp_path):
     code, stdout, stderr = run_script("train_latent", "--epochs", "2", "--image_size", "12", "--batch_size", "256",
                                       "--out", str(out), "--resume")
     assert code == 0 and "resuming after epoch 1" in stdout, stderr
+    code, stdout, stderr = run_script("train_latent", "--epochs", "2", "--image_size", "12", "--batch_size", "256",
+                                      "--out", str(out), "--resume")
+    assert code == 2 and "error: --epochs: the checkpoint is at epoch 2 already" in stderr, stderr  # not a silent no-op
     code, stdout, stderr = run_script("train_latent", "--epochs", "3", "--image_size", "16", "--out", str(out), "--resume")
     assert code == 2 and stderr.strip().splitlines() == [stderr.strip()] and "is of another architecture" in stderr
 
@@ -265,3 +268,23 @@ def test_dream_generator_bad_input(run_script, tmp_path, decoder_file, generator
                                       "--out", str(tmp_path / "out" / "x.png"))
     assert code in (1, 2) and len(stderr.strip().splitlines()) == 1 and message in stderr, stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_train_latent_ctrl_c_names_the_checkpoint_to_resume_from(tmp_path):
+    import signal
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    proc = subprocess.Popen(
+        [sys.executable, os.path.join(root, "scripts", "train_latent.py"), "--epochs", "30", "--image_size", "12",
+         "--batch_size", "256", "--out", str(tmp_path / "latent")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=root)
+    lines = []
+    for line in proc.stderr:
+        lines.append(line)
+        if line.startswith("batch ") and "epoch 1/30" not in line:  # one bar for the run, epochs counted in it
+            proc.send_signal(signal.SIGINT)
+            break
+    _, rest = proc.communicate(timeout=120)
+    assert proc.returncode == 130, "".join(lines) + rest
+    assert lines[0].startswith("batch 1/210  epoch 1/30")
+    assert "is kept: add --resume to go on from it" in rest.splitlines()[-1], rest

@@ -14,6 +14,7 @@ every machine. (scripts/train_latent.py is the same command.)
 """
 import json
 import os
+import sys
 
 from absl import flags
 
@@ -110,32 +111,46 @@ def main(argv):
                                 f"--resume: the checkpoint in {checkpoints!r} is of another architecture "
                                 "(--image_size, --channels, --latent_dim, --decoder, --gan)")
         print(f"resuming after epoch {int(epoch.numpy())}")
+        if int(epoch.numpy()) >= FLAGS.epochs:
+            raise UsageError(f"--epochs: the checkpoint is at epoch {int(epoch.numpy())} already; give --epochs "
+                             f"above {int(epoch.numpy())} to train on")
     writer = tf.summary.create_file_writer(FLAGS.logdir) if FLAGS.logdir else None
     z = tf.constant(np.random.default_rng(FLAGS.seed).normal(size=(16, FLAGS.latent_dim)), tf.float32)
     size = FLAGS.sample_size or 4 * FLAGS.image_size
-    global_step = 0
-    while int(epoch.numpy()) < FLAGS.epochs:
-        e = int(epoch.numpy())
+    def epoch_batches(e):
         epoch_data = vae.with_noise(data, FLAGS.latent_dim, e)
-        batches = epoch_data.shuffle(4096, seed=FLAGS.seed + e).batch(FLAGS.batch_size, drop_remainder=True)
-        count = int(batches.cardinality().numpy())
-        if count < 1:
-            raise UsageError(f"--batch_size: {FLAGS.batch_size} is more than the {int(epoch_data.cardinality())} images")
-        bar = Progress(count, f"epoch {e + 1}/{FLAGS.epochs}, batch")
-        for i, (images, noise) in enumerate(distribution.experimental_distribute_dataset(batches)):
-            losses = {name: float(v) for name, v in step(images, noise).items()}
-            global_step += 1
-            bar.update(i + 1, list(losses.items()))
+        return epoch_data.shuffle(4096, seed=FLAGS.seed + e).batch(FLAGS.batch_size, drop_remainder=True)
+    first = int(epoch.numpy())
+    count = int(epoch_batches(first).cardinality().numpy())  # the same every epoch
+    if count < 1:
+        raise UsageError(f"--batch_size: {FLAGS.batch_size} is more than the {int(data.cardinality())} images")
+    # One bar over the whole run: its time left covers every epoch to come, not just this one.
+    bar = Progress((FLAGS.epochs - first) * count, "batch")
+    try:
+        while int(epoch.numpy()) < FLAGS.epochs:
+            e = int(epoch.numpy())
+            batches = distribution.experimental_distribute_dataset(epoch_batches(e))
+            for i, (images, noise) in enumerate(batches):
+                losses = {name: float(v) for name, v in step(images, noise).items()}
+                done = (e - first) * count + i + 1
+                bar.update(done, [("epoch", f"{e + 1}/{FLAGS.epochs}"), *losses.items()])
+                if writer:
+                    with writer.as_default(step=e * count + i + 1):
+                        for name, value in losses.items():
+                            tf.summary.scalar(name, value)
+            epoch.assign_add(1)
+            manager.save(checkpoint_number=int(epoch.numpy()))
             if writer:
-                with writer.as_default(step=global_step):
-                    for name, value in losses.items():
-                        tf.summary.scalar(name, value)
+                with writer.as_default(step=(e + 1) * count):
+                    tf.summary.image("samples", model.decode(z[:4], FLAGS.image_size), max_outputs=4)
+    except KeyboardInterrupt:
         bar.close()
-        epoch.assign_add(1)
-        manager.save(checkpoint_number=int(epoch.numpy()))
-        if writer:
-            with writer.as_default(step=global_step):
-                tf.summary.image("samples", model.decode(z[:4], FLAGS.image_size), max_outputs=4)
+        kept = int(epoch.numpy())
+        print(f"error: interrupted in epoch {kept + 1}; "
+              + (f"the checkpoint of epoch {kept} is kept: add --resume to go on from it" if kept
+                 else "no epoch had ended, so there is no checkpoint yet"), file=sys.stderr)
+        sys.exit(130)
+    bar.close()
     pictures = model.decoder.image(size, size, z=z).numpy()
     imaging.save_png(samples, imaging.contact_sheet(list(pictures), columns=4) / 255.0, flag="--out")
     print(f"wrote {samples}")
