@@ -244,6 +244,14 @@ def test_coarse_to_fine_runs_a_small_canvas_first_and_refuses_what_it_cannot_shr
                      settings=call["settings"], coarse=call["coarse"])
 
 
+def test_a_short_run_leaves_no_checkpoint_folder(tmp_path, photo):
+    outputs = jobs.Outputs(png=str(tmp_path / "a.png"), checkpoints=str(tmp_path / "a_ckpt"), checkpoint_every=50,
+                           progress=False)
+    jobs.run(generators.make("pixel", SIZE, SIZE, seed=1), objectives.reconstruction(photo), None,
+             height=SIZE, width=SIZE, outputs=outputs, settings=optimize.Settings(steps=3, lr=0.01))
+    assert sorted(os.listdir(tmp_path)) == ["a.png"]
+
+
 def test_resume_falls_back_to_the_newest_checkpoint_that_can_be_read(tmp_path, photo, capsys):
     def session(steps, resume):
         outputs = jobs.Outputs(checkpoints=str(tmp_path / "ckpt"), checkpoint_every=2, resume=resume,

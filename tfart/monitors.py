@@ -134,7 +134,8 @@ def restore_newest(checkpoint, manager, mismatch, flag="--resume"):
 
 
 class Checkpointer(Monitor):
-    """tf.train.Checkpoint of the generator, optimizer and step every `every` steps and at the end.
+    """tf.train.Checkpoint of the generator, optimizer and step every `every` steps and at the end
+    (at the end of a run shorter than `every` only when it was interrupted).
 
     `resume()` before the loop restores the last checkpoint and returns its step. The optimizer
     (None for L-BFGS, which keeps no state between runs) is built for `variables` first, so that
@@ -168,7 +169,9 @@ class Checkpointer(Monitor):
             self._save(run)
 
     def on_end(self, run, result):
-        if result.stopped != "non-finite":
+        # A run shorter than `every` steps that ended by itself needs no checkpoint folder; one
+        # that was interrupted, or that has checkpoints already, gets its last state saved.
+        if result.stopped == "interrupted" or (result.stopped != "non-finite" and self.manager.latest_checkpoint):
             self._save(run)
 
 
