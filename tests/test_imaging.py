@@ -64,3 +64,12 @@ def test_checking_an_output_path_leaves_an_existing_file_alone(tmp_path):
         imaging.check_writable(str(old), "--export", kind="folder")
     with pytest.raises(UserError, match="--timelapse: animations are written as .gif or .mp4"):
         imaging.check_animation_path(str(tmp_path / "t.avi"), "--timelapse")
+
+
+def test_labels_under_small_pictures_keep_to_their_own_cell():
+    cells = [np.full((48, 48, 3), 0.5, np.float32)] * 3
+    sheet = imaging.contact_sheet(cells, columns=3, gap=4, labels=["block4_conv3_pre_relu:230"] * 3)
+    strip = sheet[4 + 48:4 + 48 + 12]
+    for gap_start in (52, 104):  # the gaps between the columns stay white under the pictures
+        assert (strip[:, gap_start:gap_start + 4] == 255).all()
+    assert (strip[:, 4:52] < 128).any()  # and the label's end (the channel) is written

@@ -166,9 +166,21 @@ def contact_sheet(images, columns=None, gap=4, background=255, labels=None):
         draw = ImageDraw.Draw(picture)
         for i, label in enumerate(labels[:n]):
             r, col = divmod(i, columns)
-            draw.text((gap + col * (w + gap), gap + r * (h + strip + gap) + h), str(label), fill=(0,) * c)
+            draw.text((gap + col * (w + gap), gap + r * (h + strip + gap) + h), _fitted(draw, str(label), w),
+                      fill=(0,) * c)
         sheet = np.asarray(picture)
     return sheet
+
+
+def _fitted(draw, text, width):
+    """`text`, or as much of its end as fits in `width` px after '..' (an atlas label's channel
+    number is at its end), so that labels under small pictures do not run into each other."""
+    if draw.textlength(text) <= width:
+        return text
+    for start in range(1, len(text)):
+        if draw.textlength(".." + text[start:]) <= width:
+            return ".." + text[start:]
+    return ""
 
 
 def batch_image(images, labels=None):
