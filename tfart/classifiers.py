@@ -17,7 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfart import imaging, monitors
+from tfart import backbones, imaging, monitors
 from tfart.errors import UserError, first_line
 from tfart.objectives import Objective
 
@@ -60,12 +60,7 @@ class Classifier:
             input_range = "0,1"  # what it was trained on
         if source in APPLICATIONS:
             make, module, side = APPLICATIONS[source]
-            try:
-                self.model = make(weights=None if weights in (None, "none") else weights,
-                                  classifier_activation=None)
-            except Exception as e:
-                raise UserError(f"{flag}: could not load the {weights} weights of {source} "
-                                f"({first_line(e)})") from None
+            self.model = _application(make, source, weights)
             self.size, self.channels = (side, side), 3
             self._scale = lambda x: module.preprocess_input(x * 255.0)
             self._softmax = False
@@ -153,6 +148,23 @@ def digits_model(flag="--models"):
     with imaging.atomic_path(path, f"{flag} digits (set TFART_CACHE to a writable folder)") as tmp:
         model.save(tmp)
     return model
+
+
+def _application(make, source, weights):
+    """A keras.applications classifier (logits out) with `weights`: imagenet, none or a file."""
+    if weights in (None, "none"):
+        return make(weights=None, classifier_activation=None)
+    if weights == "imagenet":
+        return backbones.imagenet(
+            lambda: make(weights="imagenet", classifier_activation=None), source, "--weights",
+            f"offline, --models {DIGITS} is a trained judge that needs no download, and so is a classifier "
+            "file of your own (.keras or .h5); or download the weights elsewhere and pass them with --weights PATH")
+    if not os.path.isfile(weights):
+        raise UserError(f"--weights: no such weights file {weights!r}")
+    try:
+        return make(weights=weights, classifier_activation=None)
+    except Exception as e:
+        raise UserError(f"--weights: {weights!r} does not fit {source} ({first_line(e)})") from None
 
 
 def _load_file(path, flag):
