@@ -38,18 +38,35 @@ def test_readme_python_blocks_run(tmp_path, monkeypatch):
         assert (tmp_path / "out" / "py" / name).exists(), name
 
 
-# Appended to each README command, so that it runs small (later flags win in absl).
+# Appended to each README command, so that it runs small (later flags win in absl). Each command
+# runs as the repository's scripts/*.py with this Python (the same mains as the console scripts,
+# test_console_scripts_run_the_same_mains): a console script on PATH can be missing for a moment
+# while pip reinstalls the package beside the run, which once failed this test.
 SMALL = r'''
+run() { "$TFART_PYTHON" "$TFART_SCRIPTS/$1.py" "${@:2}"; }
 small_frames() { case "$*" in *--frames*|*.gif*|*.mp4*) echo --frames 3;; esac; }
-tfart-art() { command tfart-art "$@" --width 32 --height 32 $(small_frames "$@"); }
-tfart-render() { command tfart-render "$@" --width 48 --height 40 $(small_frames "$@"); }
+tfart-art() { run cppn_art "$@" --width 32 --height 32 $(small_frames "$@"); }
+tfart-render() { run render "$@" --width 48 --height 40 $(small_frames "$@"); }
 random_unless_hed() { case "$*" in *"--weights hed"*) ;; *) echo --weights none;; esac; }
-tfart-style() { command tfart-style "$@" $(random_unless_hed "$@") --size 48 --steps 2 --fit_steps 2 --coarse_steps 2; }
-tfart-dream() { command tfart-dream "$@" $(random_unless_hed "$@") --size 48 --steps 2 --octaves 1 --channels 2; }
-tfart-perceive() { command tfart-perceive "$@" --weights none --size 48 --budget 9 --upscale 2; }
-tfart-train-latent() { command tfart-train-latent "$@" --epochs 1 --image_size 12 --batch_size 256; }
+tfart-style() { run style_transfer "$@" $(random_unless_hed "$@") --size 48 --steps 2 --fit_steps 2 --coarse_steps 2; }
+tfart-dream() { run dream "$@" $(random_unless_hed "$@") --size 48 --steps 2 --octaves 1 --channels 2; }
+tfart-perceive() { run perceive "$@" --weights none --size 48 --budget 9 --upscale 2; }
+tfart-train-latent() { run train_latent "$@" --epochs 1 --image_size 12 --batch_size 256; }
 set -e
 '''
+
+
+def test_console_scripts_run_the_same_mains():
+    from importlib.metadata import entry_points
+    scripts = {e.name: e.value for e in entry_points(group="console_scripts") if e.name.startswith("tfart-")}
+    assert scripts == {"tfart-art": "tfart.commands.cppn_art:run", "tfart-render": "tfart.commands.render:run",
+                       "tfart-style": "tfart.commands.style_transfer:run", "tfart-dream": "tfart.commands.dream:run",
+                       "tfart-perceive": "tfart.commands.perceive:run",
+                       "tfart-train-latent": "tfart.commands.train_latent:run"}
+    for name, target in scripts.items():
+        module = target.split(":")[0].rsplit(".", 1)[1]
+        script = open(os.path.join(ROOT, "scripts", f"{module}.py"), encoding="utf-8").read()
+        assert f"from tfart.commands import {module}" in script and f"{module}.run()" in script, name
 
 
 def shell_commands():
@@ -67,7 +84,7 @@ def test_readme_commands_run(tmp_path):
     os.symlink(os.path.join(ROOT, "saved_models"), tmp_path / "saved_models")
     # Commands that say --weights hed run with the trained features (converted once, into a
     # temporary cache); the others with random weights.
-    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"],
+    env = dict(os.environ, TFART_PYTHON=sys.executable, TFART_SCRIPTS=os.path.join(ROOT, "scripts"),
                TFART_CACHE=str(tmp_path / "cache"))
     for command in commands:
         proc = subprocess.run(["bash", "-c", SMALL + command], cwd=tmp_path, env=env, capture_output=True,
