@@ -140,6 +140,34 @@ def test_a_recipe_with_bad_values_is_one_line(run_script, tmp_path):
     assert code == 2 and "the model 'gone.keras' it names is not beside it" in stderr, stderr
 
 
+def test_a_second_run_never_replaces_the_first_unless_asked(run_script, tmp_path):
+    small = ["--width", "16", "--height", "16", "--out", str(tmp_path)]
+    assert run_script("cppn_art", *small)[0] == 0
+    code, stdout, stderr = run_script("cppn_art", *small, "--encoder", "periodic", "--activation", "sin,tanh",
+                                      "--init_scale", "4.5")
+    assert code == 0, stderr
+    first, second = json.load(open(tmp_path / "cppn_seed0.json")), json.load(open(tmp_path / "cppn_seed0-2.json"))
+    assert first["generator"]["encoder"] == "ha" and second["generator"]["encoder"] == "periodic"
+    assert (tmp_path / first["model"]).exists() and (tmp_path / second["model"]).exists()
+    assert (tmp_path / "cppn_seed0.png").exists() and f"wrote {tmp_path / 'cppn_seed0-2.png'}" in stdout
+    # --overwrite replaces the default name; an --out that names the file replaces that file.
+    code, stdout, _ = run_script("cppn_art", *small, "--overwrite")
+    assert code == 0 and f"wrote {tmp_path / 'cppn_seed0.png'}" in stdout and not (tmp_path / "cppn_seed0-3.png").exists()
+    named = ["--width", "16", "--height", "16", "--out", str(tmp_path / "mine.png")]
+    assert run_script("cppn_art", *named)[0] == 0 and run_script("cppn_art", *named, "--seed", "3")[0] == 0
+    assert json.load(open(tmp_path / "mine.json"))["seed"] == 3 and not (tmp_path / "mine-2.png").exists()
+
+
+def test_free_stem_skips_a_picture_and_its_sidecars(tmp_path):
+    from tfart import cli
+    assert cli.free_stem(str(tmp_path), "style") == "style"
+    (tmp_path / "style_ckpt").mkdir()
+    assert cli.free_stem(str(tmp_path), "style") == "style-2"  # a checkpoint folder is the run's too
+    (tmp_path / "style-2.png").write_bytes(b"")
+    assert cli.free_stem(str(tmp_path), "style") == "style-3"
+    assert cli.free_stem(str(tmp_path / "new"), "style") == "style"
+
+
 def test_a_missing_input_file_exits_2_like_a_bad_flag(run_script, tmp_path):
     code, _, stderr = run_script("style_transfer", "--content", str(tmp_path / "nope.png"), "--style", "noise:3",
                                  "--weights", "none", "--out", str(tmp_path / "a.png"))

@@ -16,6 +16,8 @@ import tfart  # noqa: F401  (imports TensorFlow quietly before anything else doe
 from tfart.errors import UsageError, UserError
 
 FLAGS = flags.FLAGS
+flags.DEFINE_bool("overwrite", False, "Replace the files of an earlier run that the default names point at "
+                  "(a taken name otherwise gets the next free number: NAME-2.png).")
 STILLS = (".png",)
 ANIMATIONS = (".gif", ".mp4")
 UNWRITTEN = (".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
@@ -131,13 +133,40 @@ class Out:
 
 
 def out_path(value, stem, flag="--out"):
-    """--out: a path ending in .png/.gif/.mp4 is that file; anything else is a folder for `stem`.*"""
+    """--out: a path ending in .png/.gif/.mp4 is that file; anything else is a folder for `stem`.*
+
+    A run never replaces what an earlier run wrote unless asked: an --out given on the command
+    line that names a file asks for that file, and --overwrite and --resume ask for any name;
+    otherwise a name already taken becomes the first free one of stem-2, stem-3, ... (free_stem).
+    """
     base, suffix = os.path.splitext(value)
-    if suffix.lower() in STILLS + ANIMATIONS:
-        return Out(os.path.dirname(base), os.path.basename(base), suffix)
-    if suffix.lower() in UNWRITTEN:
+    named = suffix.lower() in STILLS + ANIMATIONS
+    if not named and suffix.lower() in UNWRITTEN:
         raise UsageError(f"{flag}: tfart writes .png images and .gif/.mp4 animations, got {value!r}")
-    return Out(value, stem)
+    folder, stem = (os.path.dirname(base), os.path.basename(base)) if named else (value, stem)
+    if not (named and FLAGS[flag.lstrip("-")].present or replacing()):
+        stem = free_stem(folder, stem)
+    return Out(folder, stem, suffix if named else None)
+
+
+def replacing():
+    """Whether the flags ask to replace an earlier run's files: --overwrite, or --resume."""
+    return FLAGS.overwrite or bool(getattr(FLAGS, "resume", False))
+
+
+def free_stem(folder, stem):
+    """`stem`, or the first of stem-2, stem-3, ... that no file or folder in `folder` starts with
+    (stem itself, stem.* or stem_*: a picture and its sidecars, or a run's folder)."""
+    folder = folder or "."
+    names = os.listdir(folder) if os.path.isdir(folder) else []
+
+    def taken(candidate):
+        return any(n == candidate or n.startswith((candidate + ".", candidate + "_")) for n in names)
+    free, number = stem, 1
+    while taken(free):
+        number += 1
+        free = f"{stem}-{number}"
+    return free
 
 
 # --- validators ------------------------------------------------------------------------------------

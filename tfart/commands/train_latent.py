@@ -84,8 +84,11 @@ def main(argv):
     channels = FLAGS.channels or (3 if FLAGS.data_dir else 1)
     if not FLAGS.data_dir and channels != 1:
         raise UsageError("--channels: the digits are grey; use --channels 1")
-    checkpoints = os.path.join(FLAGS.out, "ckpt")
-    samples = os.path.join(FLAGS.out, "samples.png")
+    out = FLAGS.out  # the run's folder: a default one that an earlier run used gets the next free number
+    if not (FLAGS["out"].present or cli.replacing()):
+        out = os.path.join(os.path.dirname(out), cli.free_stem(os.path.dirname(out), os.path.basename(out)))
+    checkpoints = os.path.join(out, "ckpt")
+    samples = os.path.join(out, "samples.png")
     imaging.check_writable(samples, "--out")
     if FLAGS.export:
         imaging.check_writable(FLAGS.export, "--export", kind="folder")
@@ -154,7 +157,7 @@ def main(argv):
     pictures = model.decoder.image(size, size, z=z).numpy()
     imaging.save_png(samples, imaging.contact_sheet(list(pictures), columns=4) / 255.0, flag="--out")
     print(f"wrote {samples}")
-    decoder = export.save_keras(model.decoder, os.path.join(FLAGS.out, "decoder.keras"))
+    decoder = export.save_keras(model.decoder, os.path.join(out, "decoder.keras"))
     print(f"wrote {decoder} (tfart-dream --generator searches its latent space)")
     if FLAGS.export:
         export.export(model.decoder, FLAGS.export, encoder=model.encoder, data=FLAGS.data_dir or FLAGS.dataset,
