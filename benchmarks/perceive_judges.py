@@ -1,0 +1,124 @@
+"""Perception engines' defaults on more than one judge: the probability each drawing reaches.
+
+    pip install -e ".[bench,perceive]"
+    python benchmarks/perceive_judges.py [--budget 400] [--configs cppn,cppn_lr0.01] [--seeds 0]
+
+tfart-perceive's defaults were first tried on one judge, `--models digits`. A default must also
+work on a judge it was not tuned on, so this trains two in this process (no download), each a
+different network on a different rendering of scikit-learn's handwritten digits:
+- digits: tfart.classifiers.train_digits, 48 x 48 grey, dark ink on white, inputs in [0, 1],
+  10 classes (what `--models digits` is);
+- inverted7: 64 x 64 grey, light ink on black, inputs in [-1, 1], classes 0-6 only, another
+  architecture (three strided convolutions, global average pooling, logits out).
+For each drawing configuration (CONFIGS), judge, target class and seed, tfart.perception.draw
+(what tfart-perceive runs, gradient method, the standard random transforms) drives the drawing
+toward the target with `--budget` classifier evaluations and stops at p 0.9. Prints each run's
+final probability on the untransformed drawing, then per configuration and judge the median,
+the worst target and how many reached 0.9; the last line is each configuration's worst run.
+"""
+import argparse
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from tfart import classifiers, generators, perception, style_transfer, transforms  # noqa: E402
+
+# name: (generator, its keyword arguments, learning rate); None is tfart-perceive's default
+# (tfart.perception.LEARNING_RATES: 0.005 for the CPPN since this benchmark, 0.05 for the rest).
+CONFIGS = {
+    "strokes": ("strokes", dict(strokes=32, style="ink"), None),
+    "cppn": ("cppn", dict(latent_dim=0), None),
+    "cppn_lr0.05": ("cppn", dict(latent_dim=0), 0.05),
+    "cppn_lr0.2": ("cppn", dict(latent_dim=0), 0.2),
+    "cppn_lr0.02": ("cppn", dict(latent_dim=0), 0.02),
+    "cppn_lr0.01": ("cppn", dict(latent_dim=0), 0.01),
+    "cppn_init1": ("cppn", dict(latent_dim=0, init_scale=1.0), 0.05),
+    "cppn_features": ("cppn", dict(latent_dim=0, **style_transfer.FOURIER_FEATURES), 0.01),
+    "cppn_features_lr0.003": ("cppn", dict(latent_dim=0, **style_transfer.FOURIER_FEATURES), 0.003),
+    "fourier_cppn": ("fourier_cppn", dict(latent_dim=0), None),
+}
+
+
+def train_inverted7(seed=0):
+    """64 x 64 light-on-dark digits 0-6 in [-1, 1]: (model, held-out accuracy)."""
+    from sklearn.datasets import load_digits
+    digits = load_digits()
+    keep = digits.target < 7
+    images = tf.image.resize(digits.images[keep][..., None].astype("float32") / 16.0, (64, 64)).numpy() * 2 - 1
+    labels = digits.target[keep]
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([
+        keras.Input((64, 64, 1)),
+        keras.layers.Conv2D(24, 3, strides=2, padding="same", activation="relu"),
+        keras.layers.Conv2D(48, 3, strides=2, padding="same", activation="relu"),
+        keras.layers.Conv2D(64, 3, strides=2, padding="same", activation="relu"),
+        keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(7)], name="inverted7")
+    model.compile(keras.optimizers.Adam(3e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    split = int(0.8 * len(images))
+    model.fit(images[:split], labels[:split], epochs=30, batch_size=64, verbose=0)
+    return model, float(model.evaluate(images[split:], labels[split:], verbose=0)[1])
+
+
+def judge_from(model, input_range):
+    """A classifiers.Classifier of an in-process model (through a file, as tfart-perceive loads one)."""
+    path = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"tfart_{model.name}_{os.getpid()}.keras")
+    model.save(path)
+    try:
+        return classifiers.Classifier(path, input_range=input_range)
+    finally:
+        os.remove(path)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--budget", type=int, default=400)
+    parser.add_argument("--configs", default=",".join(CONFIGS))
+    parser.add_argument("--seeds", default="0")
+    args = parser.parse_args()
+    names = args.configs.split(",")
+    if any(n not in CONFIGS for n in names) or args.budget < 1:
+        raise SystemExit(f"error: --configs: choose from {', '.join(CONFIGS)}; --budget >= 1")
+    seeds = [int(s) for s in args.seeds.split(",")]
+
+    start = time.perf_counter()
+    (digits, digits_accuracy), (inverted, inverted_accuracy) = classifiers.train_digits(), train_inverted7()
+    judges = {"digits": (judge_from(digits, "0,1"), 48), "inverted7": (judge_from(inverted, "-1,1"), 64)}
+    print(f"judges trained here in {time.perf_counter() - start:.0f} s: digits (48 px, [0, 1], 10 classes) "
+          f"held-out accuracy {digits_accuracy:.3f}; inverted7 (64 px, [-1, 1], 7 classes) {inverted_accuracy:.3f}")
+    print(f"gradient, standard transforms, budget {args.budget} classifier evaluations, stop at p 0.9")
+    print(f"{'config':<22}{'judge':<11}{'target':>7}{'seed':>6}{'p':>8}{'steps':>7}{'seconds':>9}")
+    finals = {}
+    for name in names:
+        kind, own, lr = CONFIGS[name]
+        for judge_name, (judge, size) in judges.items():
+            for target in range(judge.classes):
+                for seed in seeds:
+                    keras.utils.set_random_seed(seed)
+                    transforms.seed(seed)
+                    drawing = generators.make(kind, size, size, seed=seed, **own)
+                    began = time.perf_counter()
+                    result, _ = perception.draw(drawing, [judge], [target], method="gradient", budget=args.budget,
+                                                size=size, lr=lr, transform=transforms.standard(size),
+                                                seed=seed, progress=False)
+                    p = classifiers.scores([judge], [target], drawing.image(size, size))[0]
+                    finals.setdefault((name, judge_name), []).append((p, target, seed))
+                    print(f"{name:<22}{judge_name:<11}{target:>7}{seed:>6}{p:>8.3f}{result.step:>7}"
+                          f"{time.perf_counter() - began:>9.1f}", flush=True)
+    print(f"\n{'config':<22}{'judge':<11}{'median p':>9}{'worst p':>9}{'(target)':>9}{'>= 0.9':>8}")
+    for (name, judge_name), runs in finals.items():
+        worst = min(runs)
+        reached = sum(p >= 0.9 for p, _, _ in runs)
+        print(f"{name:<22}{judge_name:<11}{np.median([p for p, _, _ in runs]):>9.3f}{worst[0]:>9.3f}"
+              f"{worst[1]:>9}{reached:>5}/{len(runs)}")
+    print("worst run of each configuration over both judges: " + ", ".join(
+        f"{name} {min(p for (n, _), runs in finals.items() if n == name for p, _, _ in runs):.3f}" for name in names))
+
+
+if __name__ == "__main__":
+    main()
