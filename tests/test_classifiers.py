@@ -66,6 +66,8 @@ def test_class_names_and_numbers(grey_file, tmp_path):
         judge.class_index("sevn")
     with pytest.raises(UserError, match=r"--target: .* has 10 classes \(0..9\), got 10"):
         judge.class_index("10")
+    with pytest.raises(UserError, match=r"--target: no class named 'banana' in .*; its classes: zero, one, two, "):
+        judge.class_index("banana")
 
 
 def test_bad_models_and_labels(grey_file, tmp_path):

@@ -202,3 +202,12 @@ def test_ctrl_c_keeps_the_current_image_and_says_where(tmp_path):
     assert stdout.startswith(f"wrote {out}")
     assert rest.splitlines()[-1].startswith("error: interrupted at step ")
     assert rest.splitlines()[-1].endswith(f"the current image is in {out}")
+
+
+@pytest.mark.parametrize("module", ["cppn_art", "render", "style_transfer", "dream", "perceive", "train_latent"])
+def test_help_and_a_typo_answer_before_tensorflow_loads(module):
+    probe = ("import atexit, sys; atexit.register(lambda: print('tensorflow' in sys.modules)); "
+             f"sys.argv = ['x'] + sys.argv[1:]; from tfart.commands.{module} import run; run()")
+    for args, code in ((["--help"], 0), (["--widht", "1"], 2)):
+        proc = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, cwd=ROOT)
+        assert proc.returncode == code and proc.stdout.strip().endswith("False"), (args, proc.stdout, proc.stderr)

@@ -15,19 +15,29 @@ The names a notebook needs:
 
 Images are float32 [B, H, W, 3] in [0, 1] throughout; every backbone preprocesses for itself.
 """
-from tfart.quiet import import_tensorflow
+import importlib
 
-import_tensorflow()  # first, so that no tfart import prints TensorFlow's start-up lines
+from tfart import quiet
 
-# isort: split
-from tfart import generators, objectives, transforms  # noqa: E402
-from tfart.backbones import Backbone  # noqa: E402
-from tfart.errors import UserError  # noqa: E402
-from tfart.export import load_any as load  # noqa: E402
-from tfart.imaging import load_image, save_animation, save_png  # noqa: E402
-from tfart.jobs import Coarse, Init, JobResult, Outputs, run  # noqa: E402
-from tfart.optimize import Settings  # noqa: E402
-from tfart.rendering import render  # noqa: E402
+quiet.install()  # whatever imports TensorFlow later does so without its start-up lines
 
-__all__ = ["Backbone", "Coarse", "Init", "JobResult", "Outputs", "Settings", "UserError", "generators",
-           "load", "load_image", "objectives", "render", "run", "save_animation", "save_png", "transforms"]
+# The names a notebook needs, each from its module. They load on first use (PEP 562), so that
+# `import tfart` and the commands' flag parsing (--help, a typo) do not wait for TensorFlow.
+_NAMES = {"Backbone": "tfart.backbones", "UserError": "tfart.errors", "load": ("tfart.export", "load_any"),
+          "load_image": "tfart.imaging", "save_animation": "tfart.imaging", "save_png": "tfart.imaging",
+          "Coarse": "tfart.jobs", "Init": "tfart.jobs", "JobResult": "tfart.jobs", "Outputs": "tfart.jobs",
+          "run": "tfart.jobs", "Settings": "tfart.optimize", "render": "tfart.rendering"}
+_MODULES = ("generators", "objectives", "transforms")
+
+__all__ = sorted([*_NAMES, *_MODULES])
+
+
+def __getattr__(name):
+    if name not in _NAMES and name not in _MODULES:
+        raise AttributeError(f"module 'tfart' has no attribute {name!r}")
+    if name in _MODULES:
+        return importlib.import_module(f"tfart.{name}")
+    module, attribute = _NAMES[name] if isinstance(_NAMES[name], tuple) else (_NAMES[name], name)
+    value = getattr(importlib.import_module(module), attribute)
+    globals()[name] = value  # found directly from now on
+    return value

@@ -110,7 +110,12 @@ class Classifier:
         if text.lower() in lowered:
             return lowered.index(text.lower())
         close = difflib.get_close_matches(text.lower(), lowered, n=3)
-        hint = f"; did you mean {', '.join(repr(self.labels[lowered.index(c)]) for c in close)}?" if close else ""
+        if close:
+            hint = f"; did you mean {', '.join(repr(self.labels[lowered.index(c)]) for c in close)}?"
+        elif self.classes <= 20:
+            hint = f"; its classes: {', '.join(self.labels)}"
+        else:
+            hint = f"; give a class index (0..{self.classes - 1}) or one of its {self.classes} class names"
         raise UserError(f"{flag}: no class named {text!r} in {self.name}{hint}")
 
 

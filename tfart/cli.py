@@ -1,7 +1,7 @@
 """What every command shares: flag parsing with one error style, exit codes, `--out`, and the
 flags of every optimization job, defined and validated once.
 
-Exit codes: 0 done; 1 the run failed (`error: ...`); 2 bad usage (a flag); 130 Ctrl-C, with the
+Exit codes: 0 done; 1 the run failed (`error: ...`); 2 bad input (a flag, or a file it names); 130 Ctrl-C, with the
 last good result kept and named. `--help` prints the command's help and exits 0.
 """
 import dataclasses
@@ -12,7 +12,6 @@ import sys
 
 from absl import app, flags
 
-import tfart  # noqa: F401  (imports TensorFlow quietly before anything else does)
 from tfart.errors import UsageError, UserError
 
 FLAGS = flags.FLAGS
@@ -93,6 +92,9 @@ def _usage_error(message):
 def _guarded(main):
     def guarded(argv):
         from absl import logging
+
+        from tfart.quiet import import_tensorflow
+        import_tensorflow()  # after the flags parsed (--help and typos answer at once), before main's imports
         if not FLAGS["verbosity"].present:
             logging.set_verbosity(logging.WARNING)  # SavedModel writing is chatty at INFO
         try:
@@ -254,7 +256,7 @@ def define_optimization_flags(out, steps=None, lr=None, layers_of="vgg19", recip
     """Define the flags every optimization job shares; their defaults come from optimize.Settings,
     or, when `recipe` names where they come from, --steps and --lr default to None (that recipe's).
     transforms=None leaves --transforms unset by default (the command decides)."""
-    from tfart.optimize import OPTIMIZERS, SCHEDULES, Settings
+    from tfart.settings import OPTIMIZERS, SCHEDULES, Settings
     default = Settings()
     if recipe:
         flags.DEFINE_integer("steps", None, f"Optimization steps (default: {recipe}).")

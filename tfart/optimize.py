@@ -20,39 +20,8 @@ import tensorflow as tf
 from tfart import imaging, lbfgs
 from tfart.errors import UserError
 from tfart.objectives import Context
-
-OPTIMIZERS = ("adam", "lbfgs")
-SCHEDULES = ("constant", "cosine")
-
-
-@dataclasses.dataclass
-class Settings:
-    """How to optimize; the single source of truth for defaults (scripts map flags onto it)."""
-    steps: int = 300
-    lr: float = 0.02
-    optimizer: str = "adam"
-    schedule: str = "constant"
-    train: str = "weights"          # 'weights', 'latent' or 'both'
-    normalize_gradients: bool = False  # divide each gradient by its L2 norm (robust step sizes)
-    clip_norm: float = 0.0          # clip the global gradient norm (0: off)
-    jit_compile: bool = False       # XLA: faster on GPUs, slower on CPUs (measured)
-    subpixel: bool = False          # each step samples a resolution-free picture at a random
-                                    # offset within the pixel, so what lies between the pixel
-                                    # centres is optimized too (it shows when rendered larger)
-
-    def check(self):
-        if not (self.clip_norm >= 0 and np.isfinite(self.clip_norm)):
-            raise UserError(f"--clip_norm: must be a number >= 0, got {self.clip_norm}")
-        if self.optimizer == "lbfgs":
-            lbfgs.import_tfp()  # fail before any work when tensorflow-probability is missing
-        if self.steps < 0:
-            raise UserError(f"--steps: must be 0 or more, got {self.steps}")
-        if not (self.lr > 0 and np.isfinite(self.lr)):
-            raise UserError(f"--lr: must be a positive number, got {self.lr}")
-        if self.optimizer not in OPTIMIZERS:
-            raise UserError(f"--optimizer: choose from {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
-        if self.schedule not in SCHEDULES:
-            raise UserError(f"--schedule: choose from {', '.join(SCHEDULES)}, got {self.schedule!r}")
+# Settings needs no TensorFlow (the commands define their flags from it before it loads).
+from tfart.settings import OPTIMIZERS, SCHEDULES, Settings  # noqa: F401  (re-exported)
 
 
 class StopRun(Exception):

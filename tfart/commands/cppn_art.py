@@ -15,16 +15,13 @@ import hashlib
 import json
 import os
 
-import inspect
-
 from absl import flags
 
 from tfart import cli
-from tfart.generators import CPPN
+from tfart.cppn_defaults import CPPN_DEFAULTS as NET
 
 FLAGS = flags.FLAGS
-# The network's defaults are the CPPN's own (one source of truth).
-NET = {name: p.default for name, p in inspect.signature(CPPN.__init__).parameters.items()}
+# The network's defaults are the CPPN's own (tfart.cppn_defaults, one source of truth).
 cli.define_picture_flags(768, "Random seed: the same seed gives the same artwork.",
                          "Latent keyframes the loop passes through.")
 flags.DEFINE_enum("generator", "cppn", ["cppn", "fourier_cppn"], "Which generator draws.")

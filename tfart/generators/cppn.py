@@ -11,6 +11,8 @@ import numpy as np
 import tensorflow as tf
 
 from tfart import coords
+from tfart.cppn_defaults import CPPN_DEFAULTS as ART
+from tfart.cppn_defaults import INIT_SCALE
 from tfart.errors import UserError
 from tfart.generators.base import Generator
 from tfart.generators.pixel import decorrelated_to_rgb
@@ -41,8 +43,6 @@ MIX = ("tanh", "sin", "gaussian", "softplus", "composite")
 # same weights into pixel confetti, and softplus and relu grow without bound from layer to layer.
 # Measured on seeds 0-15 (benchmarks/cppn_look.py): with these gains 'mix' stays pictures.
 GAIN = {"tanh": 1.0, "sin": 3 / 7, "gaussian": 3 / 7, "composite": 3 / 7, "softplus": 0.2, "relu": 0.2}
-# The default weight scale; SIREN's own initialisation is this scale's.
-INIT_SCALE = 7.0
 ENCODERS = ("ha", "lucid", "periodic", "fourier", "siren")
 # A normal prior's codes are kept within this many sqrt(latent_dim) of the origin when optimized
 # (for 8 dimensions, 98% of prior draws lie within).
@@ -108,10 +108,11 @@ class CPPN(Generator):
       correlation (Lucid's trick, as in the FFT image), instead of three independent sigmoids.
     """
 
-    def __init__(self, latent_dim=8, depth=4, hidden=32, activation="tanh", encoder="ha",
-                 colour=True, init_scale=INIT_SCALE, coord_scale=8.0, z_scale=5.0, features=64,
-                 sigma=2.0, harmonics=4, w0=30.0, mirror=False, fold=0, seed=0, batch=1,
-                 decorrelate=False, prior="uniform", name=None, **kwargs):
+    def __init__(self, latent_dim=ART["latent_dim"], depth=ART["depth"], hidden=ART["hidden"],
+                 activation=ART["activation"], encoder=ART["encoder"], colour=True, init_scale=ART["init_scale"],
+                 coord_scale=ART["coord_scale"], z_scale=ART["z_scale"], features=64, sigma=ART["sigma"],
+                 harmonics=4, w0=30.0, mirror=False, fold=0, seed=0, batch=1, decorrelate=False,
+                 prior="uniform", name=None, **kwargs):
         super().__init__(name=name or type(self).__name__.lower(), **kwargs)
         if encoder not in ENCODERS:
             raise UserError(f"--encoder: unknown encoder {encoder!r}; choose from {', '.join(ENCODERS)}")
