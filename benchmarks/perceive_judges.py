@@ -29,7 +29,7 @@ import tensorflow as tf  # noqa: E402
 from tfart import classifiers, generators, perception, style_transfer, transforms  # noqa: E402
 
 # name: (generator, its keyword arguments, learning rate); None is tfart-perceive's default
-# (tfart.perception.LEARNING_RATES: 0.005 for the CPPN since this benchmark, 0.05 for the rest).
+# (tfart.perception.LEARNING_RATES: 0.005 for the CPPNs since this benchmark, 0.05 for the rest).
 CONFIGS = {
     "strokes": ("strokes", dict(strokes=32, style="ink"), None),
     "cppn": ("cppn", dict(latent_dim=0), None),
@@ -41,6 +41,9 @@ CONFIGS = {
     "cppn_features": ("cppn", dict(latent_dim=0, **style_transfer.FOURIER_FEATURES), 0.01),
     "cppn_features_lr0.003": ("cppn", dict(latent_dim=0, **style_transfer.FOURIER_FEATURES), 0.003),
     "fourier_cppn": ("fourier_cppn", dict(latent_dim=0), None),
+    "fourier_cppn_lr0.05": ("fourier_cppn", dict(latent_dim=0), 0.05),
+    "fourier_cppn_lr0.02": ("fourier_cppn", dict(latent_dim=0), 0.02),
+    "fourier_cppn_lr0.005": ("fourier_cppn", dict(latent_dim=0), 0.005),
 }
 
 
