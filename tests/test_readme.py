@@ -95,3 +95,22 @@ def test_readme_commands_run(tmp_path):
     assert (tmp_path / "out" / "dream" / "scales_cppn_big_x4.png").exists()
     assert (tmp_path / "out" / "perceive" / "seven.svg").exists() and (tmp_path / "out" / "perceive" / "goldfish.svg").exists()
     assert (tmp_path / "out" / "latent" / "walk.gif").exists() and (tmp_path / "out" / "latent" / "atlas.png").exists()
+
+
+def test_readme_commands_write_under_out():
+    """A README command that names its output writes under out/ (git-ignored), not into the checkout."""
+    for command in shell_commands():
+        for flag in ("--out", "--export"):
+            for path in re.findall(rf"{flag} (\S+)", command):
+                assert path.startswith("out/"), command
+
+
+@pytest.mark.parametrize("module", ["cppn_art", "render", "style_transfer", "dream", "perceive", "train_latent"])
+def test_help_examples_keep_their_lines(module):
+    """Each command's --help starts with its docstring: no example there runs two lines together
+    (a lone backslash at a line's end did that), and every example names a real way to run it."""
+    import ast  # the modules define flags on import, and one process cannot hold them all
+    doc = ast.get_docstring(ast.parse(open(os.path.join(ROOT, "tfart", "commands", f"{module}.py")).read()), clean=False)
+    assert not [line for line in doc.splitlines() if re.search(r"\S {3,}-", line)], module
+    if module == "perceive":
+        assert "--models digits " in doc and "digits.keras" not in doc
