@@ -14,6 +14,7 @@ every machine. (scripts/train_latent.py is the same command.)
 """
 import json
 import os
+import signal
 import sys
 
 from absl import flags
@@ -129,6 +130,10 @@ def main(argv):
         raise UsageError(f"--batch_size: {FLAGS.batch_size} is more than the {int(data.cardinality())} images")
     # One bar over the whole run: its time left covers every epoch to come, not just this one.
     bar = Progress((FLAGS.epochs - first) * count, "batch")
+    # Ctrl-C is noted and acted on between batches: raised inside TensorFlow's data pipeline, a
+    # KeyboardInterrupt comes out as a RuntimeError, and the run would end in a traceback.
+    interrupted = []
+    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))
     try:
         while int(epoch.numpy()) < FLAGS.epochs:
             e = int(epoch.numpy())
@@ -137,6 +142,8 @@ def main(argv):
                 losses = {name: float(v) for name, v in step(images, noise).items()}
                 done = (e - first) * count + i + 1
                 bar.update(done, [("epoch", f"{e + 1}/{FLAGS.epochs}"), *losses.items()])
+                if interrupted:
+                    raise KeyboardInterrupt
                 if writer:
                     with writer.as_default(step=e * count + i + 1):
                         for name, value in losses.items():
@@ -153,6 +160,8 @@ def main(argv):
               + (f"the checkpoint of epoch {kept} is kept: add --resume to go on from it" if kept
                  else "no epoch had ended, so there is no checkpoint yet"), file=sys.stderr)
         sys.exit(130)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     bar.close()
     pictures = model.decoder.image(size, size, z=z).numpy()
     imaging.save_png(samples, imaging.contact_sheet(list(pictures), columns=4) / 255.0, flag="--out")
