@@ -3,9 +3,9 @@
 Tom White's Perception Engines change a drawing's parameters at random and keep a variant when
 the classifiers like it better. `random_search` does that to the same variables that gradient
 descent trains, against the same objective (lower is better), so the two compare directly. Its
-cost is counted in classifier evaluations: the start is one, each candidate one more. A gradient
-step costs one forward and one backward pass; benchmarks/search_vs_gradient.py measures what
-that is in forward-pass units.
+cost is counted in classifier evaluations: the start is one, each candidate one more (two when
+paired under random transforms, see random_search). A gradient step costs one forward and one
+backward pass; benchmarks/search_vs_gradient.py measures what that is in forward-pass units.
 """
 import dataclasses
 
