@@ -220,6 +220,16 @@ def seed(name="seed"):
     flags.register_validator(name, lambda v: 0 <= v < 2 ** 32, message="must be between 0 and 2**32 - 1")
 
 
+def use_seed():
+    """Seed everything a run draws from with --seed: Python, NumPy and TensorFlow
+    (keras.utils.set_random_seed), and the random transforms' own generator."""
+    import keras
+
+    from tfart import transforms
+    keras.utils.set_random_seed(FLAGS.seed)
+    transforms.seed(FLAGS.seed)
+
+
 def animation_path(name):
     flags.register_validator(name, lambda v: v is None or v.lower().endswith(ANIMATIONS),
                              message="animations are written as .gif or .mp4")

@@ -132,12 +132,12 @@ def keras_file_problem(path):
     """Why `path` cannot be a Keras model file, judged by its first bytes, or None if it may be one:
     a .keras file is a zip archive, a .h5 file an HDF5 one."""
     import zipfile
-    with open(path, "rb") as f:
-        head = f.read(8)
     if path.endswith(".keras"):
         return None if zipfile.is_zipfile(path) else "not a zip archive, as a .keras file is (truncated, or another format)"
     if path.endswith((".h5", ".hdf5")):
-        return None if head == b"\x89HDF\r\n\x1a\n" else "not an HDF5 file, as a .h5 file is (truncated, or another format)"
+        with open(path, "rb") as f:
+            hdf5 = f.read(8) == b"\x89HDF\r\n\x1a\n"
+        return None if hdf5 else "not an HDF5 file, as a .h5 file is (truncated, or another format)"
     return "a Keras model file ends in .keras or .h5"
 
 

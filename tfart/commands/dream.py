@@ -64,13 +64,10 @@ flags.register_validator("channels", lambda v: bool(v) and all(c.strip().isdigit
 
 
 def main(argv):
-    import keras
-
     from tfart import dream, export, imaging, jobs, objectives, transforms
     from tfart.errors import UsageError
 
-    keras.utils.set_random_seed(FLAGS.seed)
-    transforms.seed(FLAGS.seed)
+    cli.use_seed()
     defaults = dream.DEFAULTS[cli.backbone_name()]
     outputs = cli.outputs(FLAGS.mode)
     outputs.check()

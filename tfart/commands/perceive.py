@@ -76,13 +76,10 @@ def outputs():
 
 
 def main(argv):
-    import keras
-
     from tfart import classifiers, generators, imaging, jobs, perception, search, transforms
     from tfart.errors import UsageError
 
-    keras.utils.set_random_seed(FLAGS.seed)
-    transforms.seed(FLAGS.seed)
+    cli.use_seed()
     if FLAGS.target is None:
         raise UsageError("--target: give a class name or index")
     if FLAGS.model_weights and len(FLAGS.model_weights) != len(FLAGS.models):

@@ -92,13 +92,10 @@ def load_content():
 def main(argv):
     import functools
 
-    import keras
-
-    from tfart import imaging, jobs, optimize, style_transfer, transforms
+    from tfart import imaging, jobs, optimize, style_transfer
     from tfart.errors import UsageError
 
-    keras.utils.set_random_seed(FLAGS.seed)
-    transforms.seed(FLAGS.seed)
+    cli.use_seed()
     recipe = style_transfer.RECIPES[FLAGS.parameterization].replace(
         steps=FLAGS.steps, lr=FLAGS.lr, style_weight=FLAGS.style_weight, content_weight=FLAGS.content_weight,
         tv_weight=FLAGS.tv_weight, fit_steps=FLAGS.fit_steps, fit_lr=FLAGS.fit_lr)
