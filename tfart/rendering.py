@@ -39,6 +39,7 @@ def render(generator, height, width, z=None, tile=None, supersample=1, bits=None
     bits=None gives float32 in [0, 1]; bits=8 or 16 gives uint8/uint16, quantized tile by tile so
     an 8K render never holds a float copy of the whole image. Tiles are `tile` x `tile` pixels
     (the generator's `default_tile` unless given); supersampling shrinks them to keep memory flat.
+    progress: True for a progress line on stderr, or a function called with (tiles done, tiles).
     """
     z = generator.default_z() if z is None else tf.convert_to_tensor(z, tf.float32)
     if len(z.shape) == 1:
@@ -56,7 +57,7 @@ def render(generator, height, width, z=None, tile=None, supersample=1, bits=None
     if not generator.resolution_free:
         tile = max(height, width)  # a fixed-size image resizes whole: once, not once per tile
     boxes = list(tiles(height, width, int(tile)))
-    bar = Progress(len(boxes), "tile") if progress else None
+    bar = Progress(len(boxes), "tile") if progress is True else None
     for i, (top, left, th, tw) in enumerate(boxes):
         pixels = step(*(tf.constant(v, tf.int32) for v in (height, width, top, left, th, tw)),
                       z, tf.constant(supersample, tf.int32)).numpy()
@@ -66,6 +67,8 @@ def render(generator, height, width, z=None, tile=None, supersample=1, bits=None
         out[:, top:top + th, left:left + tw] = pixels
         if bar:
             bar.update(i + 1)
+        elif callable(progress):
+            progress(i + 1, len(boxes))
     if bar:
         bar.close()
     return out

@@ -35,6 +35,8 @@ ACTIVATIONS = {
     "softplus": tf.nn.softplus,
     "relu": tf.nn.relu,
     "composite": _composite,
+    # The identity: a layer the studio inserts to grow a network without changing its picture.
+    "linear": tf.identity,
 }
 # Drawn from when activation='mix'; relu is left out because its flat halves give dull pictures.
 MIX = ("tanh", "sin", "gaussian", "softplus", "composite")
@@ -42,7 +44,8 @@ MIX = ("tanh", "sin", "gaussian", "softplus", "composite")
 # so large weights fold the plane into sharp-edged facets (Ha's look); sin and gaussian turn the
 # same weights into pixel confetti, and softplus and relu grow without bound from layer to layer.
 # Measured on seeds 0-15 (benchmarks/cppn_look.py): with these gains 'mix' stays pictures.
-GAIN = {"tanh": 1.0, "sin": 3 / 7, "gaussian": 3 / 7, "composite": 3 / 7, "softplus": 0.2, "relu": 0.2}
+GAIN = {"tanh": 1.0, "sin": 3 / 7, "gaussian": 3 / 7, "composite": 3 / 7, "softplus": 0.2, "relu": 0.2,
+        "linear": 1.0}
 ENCODERS = ("ha", "lucid", "periodic", "fourier", "siren")
 # A normal prior's codes are kept within this many sqrt(latent_dim) of the origin when optimized
 # (for 8 dimensions, 98% of prior draws lie within).
@@ -231,8 +234,12 @@ class CPPN(Generator):
         out = tf.sigmoid(logits)
         return out if self.colour else tf.tile(out, [1, 1, 1, 3])
 
+    def _from_head(self, out, xy):
+        """The head's outputs [B, h, w, C] at plane coordinates xy [h, w, 2] -> colours in [0, 1]."""
+        return self._to_colour(out)
+
     def _render(self, xy, extent, z, pitch):
-        return self._to_colour(self.head(self._hidden(xy, extent, z)))
+        return self._from_head(self.head(self._hidden(xy, extent, z)), xy)
 
     def get_config(self):
         return {"name": self.name, "latent_dim": self.latent_dim, "depth": self.depth,

@@ -104,10 +104,10 @@ class FourierCPPN(CPPN):
         phase = tf.reshape(phase, tf.concat([tf.shape(xy)[:-1], [m * n]], 0))
         return tf.concat([tf.cos(phase), -tf.sin(phase)], axis=-1)
 
-    def _render(self, xy, extent, z, pitch):
+    def _from_head(self, coeffs, xy):
+        """The head's coefficients [B, h, w, C * 2MN] at plane coordinates xy -> colours in [0, 1]."""
         m, n = self.grid
         channels = 3 if self.colour else 1
-        coeffs = self.head(self._hidden(xy, extent, z))              # [B, h, w, C * 2MN]
         shape = tf.concat([tf.shape(coeffs)[:-1], [channels, 2 * m * n]], 0)
         coeffs = tf.reshape(coeffs, shape)                            # [B, h, w, C, 2MN]
         # The phases follow the same symmetry as the network's inputs, so folds stay seamless.

@@ -1,0 +1,94 @@
+"""tfart-studio: breed CPPN art in the browser, and steer any picture with a gradient.
+
+    tfart-studio --session studio/first --open
+    tfart-studio --session studio/first --weights none        # steer with random features (no download)
+
+Serves one page on http://127.0.0.1:PORT. Click pictures to select parents and press Evolve: the
+children are mutants (weights, latent code, an activation swapped, the network grown by units or
+a layer without changing its picture) and, from two parents or more, crossovers. Back undoes a
+generation; the lineage tree breeds again from any ancestor. Steer runs gradient steps on the
+chosen picture toward a style image, a feature channel of VGG16 (--weights) or a class of the
+judge (--judge); Render, Export and Latent GIF download a PNG up to 8192 px, a zipped SavedModel
+with its tfart-render recipe, and a latent loop. Everything lives in --session: restart the
+studio on the same folder and the session is where it was. (Needs the studio extra:
+pip install -e .[studio]; steering toward a style offline needs .[hed] too.)
+"""
+from absl import flags
+
+from tfart import cli
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("session", "studio", "The session folder: every genome, thumbnail and generation is kept "
+                    "there; an existing one is opened where it was left.")
+flags.DEFINE_string("host", "127.0.0.1", "Address to serve on (another than 127.0.0.1 shares the studio "
+                    "with your network: it has no login).")
+flags.DEFINE_integer("port", 8000, "Port to serve on.")
+flags.DEFINE_boolean("open", False, "Open the page in a web browser.")
+flags.DEFINE_enum("kind", "cppn", ["cppn", "fourier_cppn"], "What a new session's first generation is.")
+flags.DEFINE_integer("population", 16, "Pictures per generation.")
+flags.DEFINE_integer("size", 128, "Thumbnail side in pixels.")
+flags.DEFINE_string("weights", "hed", "VGG16 features for steering toward a style or a channel: hed (trained, "
+                    "offline with the hed extra), imagenet (downloaded once), a weights file, or none "
+                    "(random features: the machinery only).")
+flags.DEFINE_string("judge", "digits", "The classifier a 'class' steer asks: digits (trained here in "
+                    "seconds), a keras.applications name (ImageNet weights), or a .keras classifier file.")
+flags.DEFINE_integer("seed", 0, "Random seed of the session's breeding.")
+cli.seed()
+flags.register_validator("port", lambda v: 0 <= v <= 65535, message="must be a port number, 0-65535")
+cli.positive("population", 64)
+flags.register_validator("size", lambda v: 32 <= v <= 512, message="must be 32-512 pixels")
+cli.not_empty("session", "a folder")
+
+
+def main(argv):
+    import sys
+    import threading
+    import webbrowser
+
+    try:
+        import uvicorn
+
+        from tfart.studio.server import make_app
+    except ImportError as e:
+        from tfart.errors import UserError
+        raise UserError(f"tfart-studio needs the studio extra ({e.name} is missing): pip install -e .[studio]") \
+            from None
+    from tfart.studio.app import Studio
+
+    if FLAGS.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: --host {FLAGS.host}: anyone who can reach this address can use the studio and "
+              "fill its session folder; it has no login", file=sys.stderr)
+    cli.use_seed()
+    studio = Studio(FLAGS.session, weights=FLAGS.weights, judge=FLAGS.judge, population=FLAGS.population,
+                    size=FLAGS.size, seed=FLAGS.seed, kind=FLAGS.kind)
+    try:
+        studio.start()
+        config = uvicorn.Config(make_app(studio), host=FLAGS.host, port=FLAGS.port, log_level="warning")
+        server = uvicorn.Server(config)
+        url = f"http://{'[' + FLAGS.host + ']' if ':' in FLAGS.host else FLAGS.host}:{FLAGS.port}/"
+
+        def announce():
+            while not server.started:
+                if server.should_exit:
+                    return
+                threading.Event().wait(0.05)
+            port = server.servers[0].sockets[0].getsockname()[1] if FLAGS.port == 0 else FLAGS.port
+            address = url.replace(f":{FLAGS.port}/", f":{port}/")
+            print(f"tfart studio: {address}  (session {studio.session.folder}; Ctrl-C stops it)", flush=True)
+            if FLAGS.open:
+                webbrowser.open(address)
+        threading.Thread(target=announce, daemon=True).start()
+        server.run()
+        if not server.started:
+            from tfart.errors import UserError
+            raise UserError(f"--port: cannot serve on {FLAGS.host}:{FLAGS.port} (in use, or not an address here)")
+    finally:
+        studio.close()
+
+
+def run():
+    cli.run(main)
+
+
+if __name__ == "__main__":
+    run()

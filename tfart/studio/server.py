@@ -1,0 +1,156 @@
+"""The studio's routes (Starlette): JSON in, JSON or files out; the work is tfart.studio.app's.
+
+No route takes a path from the client: genomes, tasks and uploads are named by ids the server
+made and checks against their patterns, and a request whose path holds '..' is refused whole.
+"""
+import os
+import urllib.parse
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from tfart.errors import UserError
+from tfart.studio.app import MAX_UPLOAD, Studio
+from tfart.studio.store import Stale
+
+STATIC = os.path.join(os.path.dirname(__file__), "static")
+
+
+class RefuseDotDot:
+    """ASGI middleware: 400 for any request whose path or query names '..' (raw or %-encoded)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            raw = scope.get("raw_path", b"").decode("latin-1") + "?" + scope.get("query_string", b"").decode("latin-1")
+            text = urllib.parse.unquote(urllib.parse.unquote(raw))
+            if ".." in text or ".." in scope.get("path", ""):
+                await JSONResponse({"error": "refused: '..' in a request"}, 400)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _error(message, status=400):
+    return JSONResponse({"error": message}, status)
+
+
+def _guard(handler):
+    """One-line errors as JSON: 400 for a user's mistake, 409 for a stale tab."""
+    async def route(request):
+        try:
+            return await handler(request)
+        except Stale as e:
+            return _error(str(e), 409)
+        except UserError as e:
+            return _error(str(e))
+    return route
+
+
+async def _body(request):
+    try:
+        data = await request.json()
+    except ValueError:
+        raise UserError("expected a JSON body") from None
+    if not isinstance(data, dict):
+        raise UserError("expected a JSON object")
+    return data
+
+
+def make_app(studio: Studio):
+    """The Starlette app serving `studio` (its page, its API, its files)."""
+    from starlette.concurrency import run_in_threadpool
+
+    def call(fn, *args, **kwargs):
+        return run_in_threadpool(fn, *args, **kwargs)
+
+    async def index(request):
+        return FileResponse(os.path.join(STATIC, "index.html"))
+
+    async def state(request):
+        return JSONResponse(await call(studio.view))
+
+    async def thumb(request):
+        path = studio.session.thumb_path(request.path_params["genome"])
+        if not os.path.isfile(path):
+            return _error("no such thumbnail", 404)
+        return FileResponse(path, media_type="image/png", headers={"Cache-Control": "max-age=31536000, immutable"})
+
+    async def evolve(request):
+        body = await _body(request)
+        return JSONResponse(await call(studio.evolve, body.get("parents"), body.get("strength", 0.3),
+                                       body.get("version")))
+
+    async def branch(request):
+        body = await _body(request)
+        return JSONResponse(await call(studio.branch, body.get("id"), body.get("strength", 0.3), body.get("version")))
+
+    async def back(request):
+        body = await _body(request)
+        return JSONResponse(await call(studio.back, body.get("version")))
+
+    async def new(request):
+        body = await _body(request)
+        return JSONResponse(await call(studio.new, body.get("kind"), body.get("version")))
+
+    async def upload(request):
+        declared = int(request.headers.get("content-length") or 0)
+        if declared > MAX_UPLOAD:
+            raise UserError(f"upload: the file is {declared // 1024} KB; the limit is {MAX_UPLOAD // 1024 // 1024} MB")
+        data = bytearray()
+        async for chunk in request.stream():
+            data += chunk
+            if len(data) > MAX_UPLOAD:
+                raise UserError(f"upload: the file is over the limit of {MAX_UPLOAD // 1024 // 1024} MB")
+        return JSONResponse({"upload": await call(studio.upload, bytes(data))})
+
+    async def steer(request):
+        body = await _body(request)
+        return JSONResponse(await call(studio.steer, body.get("id"), body.get("objective"), body.get("target"),
+                                       body.get("steps", 50), body.get("size", 128), body.get("version")))
+
+    def task_route(method, *names):
+        async def route(request):
+            body = await _body(request)
+            return JSONResponse(await call(getattr(studio, method), body.get("id"), *(body[n] for n in names
+                                                                                        if n in body)))
+        return route
+
+    async def task(request):
+        return JSONResponse(studio.task(request.path_params["task"]).view())
+
+    async def frame(request):
+        picture = studio.task(request.path_params["task"]).frame
+        if picture is None:
+            return _error("no frame yet", 404)
+        return Response(picture, media_type="image/png", headers={"Cache-Control": "no-store"})
+
+    async def download(request):
+        done = studio.task(request.path_params["task"])
+        if not done.file:
+            return _error("nothing to download yet", 404)
+        return FileResponse(done.file, filename=done.download)
+
+    routes = [
+        Route("/", index),
+        Route("/api/state", _guard(state)),
+        Route("/api/thumb/{genome}", _guard(thumb)),
+        Route("/api/evolve", _guard(evolve), methods=["POST"]),
+        Route("/api/branch", _guard(branch), methods=["POST"]),
+        Route("/api/back", _guard(back), methods=["POST"]),
+        Route("/api/new", _guard(new), methods=["POST"]),
+        Route("/api/upload", _guard(upload), methods=["POST"]),
+        Route("/api/steer", _guard(steer), methods=["POST"]),
+        Route("/api/render", _guard(task_route("render", "size")), methods=["POST"]),
+        Route("/api/export", _guard(task_route("export")), methods=["POST"]),
+        Route("/api/gif", _guard(task_route("gif")), methods=["POST"]),
+        Route("/api/task/{task}", _guard(task)),
+        Route("/api/task/{task}/frame", _guard(frame)),
+        Route("/api/task/{task}/download", _guard(download)),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    return Starlette(routes=routes, middleware=[Middleware(RefuseDotDot)])
