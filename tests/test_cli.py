@@ -204,7 +204,8 @@ def test_ctrl_c_keeps_the_current_image_and_says_where(tmp_path):
     assert rest.splitlines()[-1].endswith(f"the current image is in {out}")
 
 
-@pytest.mark.parametrize("module", ["cppn_art", "render", "style_transfer", "dream", "perceive", "train_latent"])
+@pytest.mark.parametrize("module", ["cppn_art", "render", "style_transfer", "dream", "perceive", "train_latent",
+                                    "studio"])
 def test_help_and_a_typo_answer_before_tensorflow_loads(module):
     probe = ("import atexit, sys; atexit.register(lambda: print('tensorflow' in sys.modules)); "
              f"sys.argv = ['x'] + sys.argv[1:]; from tfart.commands.{module} import run; run()")

@@ -52,6 +52,16 @@ tfart-style() { run style_transfer "$@" $(random_unless_hed "$@") --size 48 --st
 tfart-dream() { run dream "$@" $(random_unless_hed "$@") --size 48 --steps 2 --octaves 1 --channels 2; }
 tfart-perceive() { run perceive "$@" --weights none --size 48 --budget 9 --upscale 2; }
 tfart-train-latent() { run train_latent "$@" --epochs 1 --image_size 12 --batch_size 256; }
+# The studio serves until stopped: start it on a free port (no browser), wait for its address, stop it.
+tfart-studio() {
+  local args=() pid
+  for a in "$@"; do [ "$a" != --open ] && args+=("$a"); done
+  "$TFART_PYTHON" "$TFART_SCRIPTS/studio.py" "${args[@]}" --port 0 --weights none > studio.log &
+  pid=$!
+  for _ in $(seq 600); do grep -q "tfart studio: http" studio.log && break; sleep 0.2; done
+  kill $pid; wait $pid
+  grep -q "tfart studio: http" studio.log && grep -q "tfart studio stopped" studio.log
+}
 set -e
 '''
 
@@ -62,7 +72,8 @@ def test_console_scripts_run_the_same_mains():
     assert scripts == {"tfart-art": "tfart.commands.cppn_art:run", "tfart-render": "tfart.commands.render:run",
                        "tfart-style": "tfart.commands.style_transfer:run", "tfart-dream": "tfart.commands.dream:run",
                        "tfart-perceive": "tfart.commands.perceive:run",
-                       "tfart-train-latent": "tfart.commands.train_latent:run"}
+                       "tfart-train-latent": "tfart.commands.train_latent:run",
+                       "tfart-studio": "tfart.commands.studio:run"}
     for name, target in scripts.items():
         module = target.split(":")[0].rsplit(".", 1)[1]
         script = open(os.path.join(ROOT, "scripts", f"{module}.py"), encoding="utf-8").read()
@@ -95,6 +106,7 @@ def test_readme_commands_run(tmp_path):
     assert (tmp_path / "out" / "dream" / "scales_cppn_big_x4.png").exists()
     assert (tmp_path / "out" / "perceive" / "seven.svg").exists() and (tmp_path / "out" / "perceive" / "goldfish.svg").exists()
     assert (tmp_path / "out" / "latent" / "walk.gif").exists() and (tmp_path / "out" / "latent" / "atlas.png").exists()
+    assert (tmp_path / "out" / "studio" / "state.json").exists()
 
 
 def test_readme_commands_write_under_out():
@@ -105,7 +117,8 @@ def test_readme_commands_write_under_out():
                 assert path.startswith("out/"), command
 
 
-@pytest.mark.parametrize("module", ["cppn_art", "render", "style_transfer", "dream", "perceive", "train_latent"])
+@pytest.mark.parametrize("module", ["cppn_art", "render", "style_transfer", "dream", "perceive", "train_latent",
+                                    "studio"])
 def test_help_examples_keep_their_lines(module):
     """Each command's --help starts with its docstring: no example there runs two lines together
     (a lone backslash at a line's end did that), and every example names a real way to run it."""

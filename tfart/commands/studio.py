@@ -41,6 +41,7 @@ cli.not_empty("session", "a folder")
 
 
 def main(argv):
+    import signal
     import sys
     import threading
     import webbrowser
@@ -59,31 +60,57 @@ def main(argv):
         print(f"warning: --host {FLAGS.host}: anyone who can reach this address can use the studio and "
               "fill its session folder; it has no login", file=sys.stderr)
     cli.use_seed()
+    sock = listen(FLAGS.host, FLAGS.port)  # before the session folder is touched: a busy port writes nothing
     studio = Studio(FLAGS.session, weights=FLAGS.weights, judge=FLAGS.judge, population=FLAGS.population,
                     size=FLAGS.size, seed=FLAGS.seed, kind=FLAGS.kind)
     try:
         studio.start()
-        config = uvicorn.Config(make_app(studio), host=FLAGS.host, port=FLAGS.port, log_level="warning")
-        server = uvicorn.Server(config)
-        url = f"http://{'[' + FLAGS.host + ']' if ':' in FLAGS.host else FLAGS.host}:{FLAGS.port}/"
+        host, port = sock.getsockname()[:2]
+        server = uvicorn.Server(uvicorn.Config(make_app(studio), log_level="warning"))
 
         def announce():
-            while not server.started:
-                if server.should_exit:
-                    return
+            while not server.started and not server.should_exit:
                 threading.Event().wait(0.05)
-            port = server.servers[0].sockets[0].getsockname()[1] if FLAGS.port == 0 else FLAGS.port
-            address = url.replace(f":{FLAGS.port}/", f":{port}/")
-            print(f"tfart studio: {address}  (session {studio.session.folder}; Ctrl-C stops it)", flush=True)
-            if FLAGS.open:
-                webbrowser.open(address)
+            if server.started:
+                address = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
+                print(f"tfart studio: {address}  (session {studio.session.folder}; Ctrl-C stops it)", flush=True)
+                if FLAGS.open:
+                    webbrowser.open(address)
         threading.Thread(target=announce, daemon=True).start()
-        server.run()
-        if not server.started:
-            from tfart.errors import UserError
-            raise UserError(f"--port: cannot serve on {FLAGS.host}:{FLAGS.port} (in use, or not an address here)")
+        # Ctrl-C and SIGTERM are how a server is stopped: uvicorn finishes the requests in flight,
+        # then raises the signal again, which ends here as a normal exit (everything is on disk).
+        signal.signal(signal.SIGTERM, _interrupt)
+        try:
+            server.run(sockets=[sock])
+        except KeyboardInterrupt:
+            pass
+        print(f"tfart studio stopped; the session is in {studio.session.folder}", flush=True)
     finally:
+        sock.close()
         studio.close()
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def listen(host, port):
+    """A socket bound to host:port (0: any free port), or a one-line error naming --host or --port."""
+    import socket
+
+    from tfart.errors import UserError
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    except socket.gaierror:
+        raise UserError(f"--host: {host!r} is not an address of this machine") from None
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as e:
+        sock.close()
+        raise UserError(f"--port: cannot serve on {host}:{port} ({e.strerror or e}); try another --port") from None
+    return sock
 
 
 def run():

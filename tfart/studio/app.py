@@ -43,6 +43,7 @@ class Task:
     total: int = 1
     done: int = 0
     loss: float = None
+    first_loss: float = None  # a steer's loss at its first step
     finished: bool = False
     error: str = None
     result: str = None        # the steered genome's id
@@ -53,7 +54,7 @@ class Task:
 
     def view(self):
         return {"id": self.id, "kind": self.kind, "genome": self.genome, "total": self.total, "done": self.done,
-                "loss": self.loss, "finished": self.finished, "error": self.error, "result": self.result,
+                "loss": self.loss, "first_loss": self.first_loss, "finished": self.finished, "error": self.error, "result": self.result,
                 "download": self.download if self.file else None, "frames": self.frames}
 
 
@@ -68,6 +69,8 @@ class Frames:
 
     def on_step(self, run, loss, terms):
         self.task.done, self.task.loss = run.step, float(loss)  # run.step counts the steps taken
+        if self.task.first_loss is None:
+            self.task.first_loss = float(loss)
         if run.step % self.every == 0 or run.step == self.task.total:
             self.task.frame = png_bytes(run.image())
             self.task.frames += 1
@@ -149,6 +152,8 @@ class Studio:
         with self.session.lock:
             if not self.session.generation:
                 self.new(kind or self.kind)
+            else:  # trace the renderer now, not at the first click
+                self.thumbnails([self.session.genome(i) for i in self.session.generation])
 
     def new(self, kind, version=None):
         """A generation of random genomes of `kind` (a new root of the lineage)."""
@@ -207,7 +212,10 @@ class Studio:
                     picture = im.convert("RGB")
         except UserError:
             raise
-        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise UserError(f"upload: too large an image (Pillow's decompression-bomb guard; at most "
+                            f"{MAX_UPLOAD_PIXELS // 1_000_000} megapixels)") from None
+        except (OSError, SyntaxError, ValueError) as e:
             raise UserError(f"upload: not an image Pillow can read ({first_line(e)})") from None
         upload_id = "u" + hashlib.sha256(data).hexdigest()[:16]
         out = io.BytesIO()
@@ -271,7 +279,7 @@ class Studio:
 
     def _objective(self, objective, target, size):
         """(objective, backbone or None, its text) for a steer."""
-        from tfart import backbones, classifiers, objectives
+        from tfart import classifiers, objectives
         if objective == "class":
             if self.judge_source not in self._judges:
                 self._judges[self.judge_source] = classifiers.Classifier(self.judge_source, flag="--judge")

@@ -48,6 +48,7 @@ class Session:
         self.lock = threading.RLock()
         self.state = self._read_state()
         self._genomes = {}
+        self._lineage = self._read_lineage()
 
     def close(self):
         fcntl.flock(self._lock_file, fcntl.LOCK_UN)
@@ -143,6 +144,7 @@ class Session:
                 json.dump(record, f, indent=1)
         self._write(self.path("genomes", genome_id + ".json"), write)
         self._genomes[genome_id] = genome
+        self._lineage.append(_node(record))
         return genome_id
 
     def genome(self, genome_id):
@@ -161,13 +163,19 @@ class Session:
 
     def lineage(self):
         """Every genome's id, parents and how it was made, oldest first."""
+        return list(self._lineage)
+
+    def _read_lineage(self):
         records = []
         for name in sorted(os.listdir(self.path("genomes"))):
             if name.endswith(".json") and GENOME_ID.match(name[:-5]):
                 with open(self.path("genomes", name)) as f:
-                    record = json.load(f)
-                records.append({k: record[k] for k in ("id", "parents", "made_by", "kind")})
+                    records.append(_node(json.load(f)))
         return records
+
+
+def _node(record):
+    return {k: record[k] for k in ("id", "parents", "made_by", "kind")}
 
 
 def check_id(genome_id):

@@ -201,7 +201,7 @@ async function follow(task) {
       say(t.error, true);
     } else if (t.kind === "steer") {
       await load();
-      say(`steered ${t.genome} into ${t.result} (loss ${t.loss.toPrecision(4)})`);
+      say(`steered ${t.genome} into ${t.result} (loss ${t.first_loss.toPrecision(4)} -> ${t.loss.toPrecision(4)})`);
     } else {
       const link = document.createElement("a");
       link.href = `/api/task/${t.id}/download`;
