@@ -24,7 +24,7 @@ flags.DEFINE_string("host", "127.0.0.1", "Address to serve on (another than 127.
                     "with your network: it has no login).")
 flags.DEFINE_integer("port", 8000, "Port to serve on.")
 flags.DEFINE_boolean("open", False, "Open the page in a web browser.")
-flags.DEFINE_enum("kind", "cppn", ["cppn", "fourier_cppn"], "What a new session's first generation is.")
+flags.DEFINE_enum("kind", "cppn", ["cppn", "fourier_cppn", "strokes"], "What a new session's first generation is.")
 flags.DEFINE_integer("population", 16, "Pictures per generation.")
 flags.DEFINE_integer("size", 128, "Thumbnail side in pixels.")
 flags.DEFINE_string("weights", "hed", "VGG16 features for steering toward a style or a channel: hed (trained, "

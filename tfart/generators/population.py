@@ -131,3 +131,54 @@ class Population:
         return self._render(tf.constant(height), tf.constant(width), stack("z").reshape(len(padded), self.template.latent_dim),
                             stack("kernel_0"), rest, biases, onehot, stack("head_kernel"),
                             stack("head_bias")).numpy()
+
+
+class StrokePopulation:
+    """Renders stroke drawings (tfart.generators.Strokes weights) in one call: each member is
+    ({"points", "colours", "widths", "opacities", "background"}: the Strokes' weights as arrays,
+    {"low", "high", "curves"}: its style's width bounds and whether it curves), all with as many
+    strokes. They are painted one after another inside the call (tf.map_fn), so memory stays
+    that of one drawing."""
+
+    def __init__(self):
+        spec = tf.TensorSpec
+        self._render = tf.function(self._render_stack, input_signature=[
+            spec([], tf.int32), spec([], tf.int32), spec([None, None, 3, 2], tf.float32),
+            spec([None, None, 3], tf.float32), spec([None, None], tf.float32), spec([None, None], tf.float32),
+            spec([None, 3], tf.float32), spec([None, 3], tf.float32)])
+
+    def _render_stack(self, height, width, points, colours, widths, opacities, background, style):
+        from tfart.generators import strokes
+        xy = coords.grid(height, width, 0, 0, height, width)
+        pitch = coords.pitch(height, width)
+
+        def one(member):
+            p, c, w, o, b, s = member  # s: low, high, curves
+            return strokes.paint(xy, pitch, strokes.control_points(p, s[2] > 0), tf.sigmoid(c),
+                                 strokes.widths(w, s[0], s[1]), tf.sigmoid(o), tf.sigmoid(b))
+        return tf.map_fn(one, (points, colours, widths, opacities, background, style),
+                         fn_output_signature=tf.float32)
+
+    def render(self, members, height, width):
+        """members: [(arrays, style)] -> [P, height, width, 3] float32 in [0, 1]."""
+        count = max(len(a["points"]) for a, _ in members)
+        members = [(pad_strokes(a, count), s) for a, s in members]
+        stack = lambda key: np.stack([a[key] for a, _ in members]).astype(np.float32)  # noqa: E731
+        style = np.array([[s["low"], s["high"], float(s["curves"])] for _, s in members], np.float32)
+        return self._render(tf.constant(height), tf.constant(width), stack("points"), stack("colours"),
+                            stack("widths"), stack("opacities"), stack("background"), style).numpy()
+
+
+# An opacity logit whose stroke adds nothing: 1 - sigmoid(-40) is 1 in float32.
+INVISIBLE = -40.0
+
+
+def pad_strokes(arrays, count):
+    """The same drawing with `count` strokes: invisible ones added at the end."""
+    extra = count - len(arrays["points"])
+    if extra <= 0:
+        return arrays
+    grow = lambda key, fill=0.0: np.concatenate(  # noqa: E731
+        [arrays[key], np.full((extra,) + arrays[key].shape[1:], fill, np.float32)])
+    return {**arrays, "points": grow("points"), "colours": grow("colours"), "widths": grow("widths"),
+            "opacities": grow("opacities", INVISIBLE)}

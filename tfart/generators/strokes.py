@@ -51,6 +51,41 @@ def distances(xy, polylines):
     return tf.sqrt(tf.reduce_min(tf.reduce_sum(tf.square(p - nearest), -1), -1) + 1e-12)
 
 
+def control_points(points, curves=True):
+    """The control points [N, 3, 2] a stroke draws with: its own, or with the middle one halfway
+    between the ends when `curves` is False (a bool, or a boolean tensor)."""
+    points = tf.convert_to_tensor(points, tf.float32)
+    straight = tf.stack([points[:, 0], (points[:, 0] + points[:, 2]) / 2, points[:, 2]], axis=1)
+    return tf.where(curves, points, straight)
+
+
+def widths(logits, low, high):
+    """Stroke widths in plane units from their logits, between a style's bounds."""
+    return low + (high - low) * tf.sigmoid(logits)
+
+
+def paint(xy, pitch, points, colours, widths, opacities, background):
+    """Strokes composited in order over a background at plane coordinates xy [h, w, 2]: [h, w, 3].
+
+    points [N, 3, 2] control points, colours [N, 3] in [0, 1], widths [N] in plane units,
+    opacities [N] in [0, 1], background [3]; pitch: the distance between neighbouring pixel
+    centres of the canvas, in plane units.
+
+    A pixel's coverage by a stroke is a box filter of the stroke's cross-section,
+    sigmoid(4 (d + w/2) / p) - sigmoid(4 (d - w/2) / p) for a pixel at distance d of a stroke of
+    width w: its integral across the stroke is exactly w, so a hairline carries a hairline's ink
+    (the SVG's), and a wide stroke's edge goes from 0.12 to 0.88 over half a pixel either side of
+    it, like an antialiased line.
+    """
+    d = distances(xy, curve_points(points))
+    half = widths / 2
+    alpha = (tf.sigmoid((d + half) / pitch * 4.0) - tf.sigmoid((d - half) / pitch * 4.0)) * opacities  # [h, w, N]
+    # Stroke i shows through every later stroke j as (1 - alpha_j): composite "over", in order.
+    through = tf.math.cumprod(1.0 - alpha, axis=-1, exclusive=True, reverse=True)
+    strokes = tf.einsum("hwn,nc->hwc", alpha * through, colours)
+    return strokes + tf.reduce_prod(1.0 - alpha, axis=-1, keepdims=True) * background
+
+
 @keras.saving.register_keras_serializable(package="tfart")
 class Strokes(Generator):
     """N strokes composited over a background: [1, H, W, 3] float32 in [0, 1], at any size.
@@ -97,17 +132,14 @@ class Strokes(Generator):
     # --- the parameters as a user sees them ----------------------------------------------------
     def control_points(self):
         """[N, 3, 2] in plane units; a straight stroke's middle point is halfway."""
-        if self.curves:
-            return tf.convert_to_tensor(self.points)
-        ends = tf.gather(self.points, [0, 2], axis=1)
-        return tf.stack([ends[:, 0], tf.reduce_mean(ends, axis=1), ends[:, 1]], axis=1)
+        return control_points(self.points, self.curves)
 
     def colours(self):
         return tf.sigmoid(self.colour_logits)
 
     def widths(self):
         """Stroke widths in plane units, between the style's bounds."""
-        return self.low + (self.high - self.low) * tf.sigmoid(self.width_logits)
+        return widths(self.width_logits, self.low, self.high)
 
     def opacities(self):
         return tf.sigmoid(self.opacity_logits)
@@ -116,27 +148,11 @@ class Strokes(Generator):
         return tf.sigmoid(self.background_logits)
 
     # --- rendering -------------------------------------------------------------------------------
-    def coverage(self, xy, pitch):
-        """Soft coverage of every pixel by every stroke, before opacity: [h, w, N] in [0, 1].
-
-        pitch: the distance between neighbouring pixel centres of the canvas, in plane units.
-        A box filter of the stroke's cross-section, sigmoid(4 (d + w/2) / p) - sigmoid(4 (d - w/2) / p)
-        for a pixel at distance d of a stroke of width w: its integral across the stroke is
-        exactly w, so a hairline carries a hairline's ink (the SVG's), and a wide stroke's edge
-        goes from 0.12 to 0.88 over half a pixel either side of it, like an antialiased line.
-        """
-        d = distances(xy, curve_points(self.control_points()))
-        half = self.widths() / 2
-        return tf.sigmoid((d + half) / pitch * 4.0) - tf.sigmoid((d - half) / pitch * 4.0)
-
     def _render(self, xy, extent, z, pitch):
-        alpha = self.coverage(xy, pitch) * self.opacities()              # [h, w, N]
-        # Stroke i shows through every later stroke j as (1 - alpha_j): composite "over", in order.
-        through = tf.math.cumprod(1.0 - alpha, axis=-1, exclusive=True, reverse=True)
-        paint = tf.einsum("hwn,nc->hwc", alpha * through, self.colours())
-        ground = tf.reduce_prod(1.0 - alpha, axis=-1, keepdims=True) * self.background()
+        image = paint(xy, pitch, self.control_points(), self.colours(), self.widths(), self.opacities(),
+                      self.background())
         batch = tf.shape(z)[0]
-        return tf.broadcast_to((paint + ground)[None], tf.concat([[batch], tf.shape(paint)], 0))
+        return tf.broadcast_to(image[None], tf.concat([[batch], tf.shape(image)], 0))
 
     def to_svg(self, height, width):
         """The strokes as an SVG document of `width` x `height` pixels (real vector paths)."""

@@ -28,9 +28,9 @@ MAX_UPLOAD = 8 * 1024 * 1024        # bytes of an uploaded style image
 MAX_UPLOAD_PIXELS = 40_000_000      # pixels, checked from the header before decoding
 MAX_RENDER = 8192
 UPLOAD_ID = re.compile(r"^u[0-9a-f]{16}$")
-# Adam's learning rate for a steer: the art CPPN's weights are large (init_scale 7), and 0.005
-# is perception.LEARNING_RATES's rate for CPPNs: it moves the picture without tearing it apart.
-STEER_LR = 0.005
+# Adam's learning rate for a steer, per kind: perception.LEARNING_RATES's (0.005 for CPPNs, whose
+# art weights are large, 0.05 for strokes), which move a picture without tearing it apart.
+STEER_LR = {"cppn": 0.005, "fourier_cppn": 0.005, "strokes": 0.05}
 STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
 
 
@@ -118,14 +118,14 @@ class Studio:
     def _card(self, genome_id):
         genome = self.session.genome(genome_id)
         return {"id": genome_id, "kind": genome.kind, "made_by": genome.made_by, "parents": genome.parents,
-                "depth": genome.config["depth"], "hidden": genome.config["hidden"],
-                "activations": genome.config["activation"], "about": genome.about}
+                "summary": genome.summary(), "about": genome.about}
 
     # --- breeding --------------------------------------------------------------------------------
     def _renderer(self, kind):
         if kind not in self._populations:
-            from tfart.generators.population import Population
-            self._populations[kind] = Population(breed.to_model(breed.random(kind, 0)))
+            from tfart.generators.population import Population, StrokePopulation
+            self._populations[kind] = StrokePopulation() if kind == "strokes" else \
+                Population(breed.to_model(breed.random(kind, 0)))
         return self._populations[kind]
 
     def thumbnails(self, genomes):
@@ -263,7 +263,7 @@ class Studio:
             loss, backbone, text = self._objective(objective, str(target or ""), size)
             model = breed.to_model(genome)
             result = jobs.run(model, loss, backbone, height=size, width=size,
-                              settings=Settings(steps=steps, lr=STEER_LR), outputs=jobs.Outputs(progress=False),
+                              settings=Settings(steps=steps, lr=STEER_LR[genome.kind]), outputs=jobs.Outputs(progress=False),
                               watch=[Frames(task, size, max(1, steps // 25))])
             if result.stopped != "done":
                 raise UserError(f"steer stopped: {result.why().split(';')[0]}; kept the picture it started from")
@@ -350,8 +350,9 @@ class Studio:
                 export.export(model, os.path.join(target, "saved_model"), flag="export",
                               studio={"genome": genome_id, "parents": genome.parents, "made_by": genome.made_by})
                 export.save_keras(model, os.path.join(target, name + ".keras"), flag="export")
+                code = {"z": genome.arrays["z"].tolist()} if "z" in genome.arrays else {}
                 recipe = {"model": name + ".keras", "width": 1024, "height": 1024, "supersample": 1,
-                          "seed": genome.seed, "z": genome.arrays["z"].tolist(), "generator": model.get_config(),
+                          "seed": genome.seed, **code, "generator": model.get_config(),
                           "studio": {"genome": genome_id, "parents": genome.parents, "made_by": genome.made_by,
                                      "about": genome.about}}
                 with open(os.path.join(target, name + ".json"), "w") as f:
@@ -365,6 +366,19 @@ class Studio:
             task.file, task.download = final, name + ".zip"
         return self._submit("export", genome_id, work)
 
+    def svg(self, genome_id, size=1024):
+        """Start writing a stroke drawing as SVG (real vector paths) of size x size px."""
+        genome = self.session.genome(check_id(genome_id))
+        size = int(_number(size, "size", 16, MAX_RENDER))
+        if genome.kind != "strokes":
+            raise UserError(f"svg: {genome_id} is a {genome.kind}, not strokes: render it as a PNG instead")
+
+        def work(task):
+            path = self.session.path("outputs", f"{genome_id}.svg")
+            self.session.write_bytes(path, breed.to_model(genome).to_svg(size, size).encode())
+            task.done, task.file, task.download = 1, path, os.path.basename(path)
+        return self._submit("svg", genome_id, work)
+
     def gif(self, genome_id, size=256, frames=36):
         """Start a latent-loop GIF: the genome's z and three codes near it, and back."""
         genome = self.session.genome(check_id(genome_id))
@@ -373,7 +387,7 @@ class Studio:
             from tfart import imaging, latent, rendering
             model = breed.to_model(genome)
             if not model.latent_dim:
-                raise UserError("gif: this network has no latent code to move along")
+                raise UserError(f"gif: {genome_id} has no latent code to move along (a {genome.kind})")
             z = genome.arrays["z"]
             rng = np.random.default_rng(genome.seed)
             keys = np.concatenate([z[None], np.clip(z + rng.normal(0, 0.5, (3, z.size)), -1, 1)])

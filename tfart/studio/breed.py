@@ -11,7 +11,7 @@ import numpy as np
 
 from tfart.cppn_defaults import CPPN_DEFAULTS
 
-KINDS = ("cppn", "fourier_cppn")
+KINDS = ("cppn", "fourier_cppn", "strokes")
 # What a bred layer may turn into (linear only comes from growth).
 SWAPS = ("tanh", "sin", "gaussian", "softplus")
 # A generator's weight scale per activation (generators.cppn.GAIN): a swap rescales the layer so
@@ -20,7 +20,9 @@ GAIN = {"tanh": 1.0, "sin": 3 / 7, "gaussian": 3 / 7, "softplus": 0.2, "relu": 0
 # The art CPPN's look (cppn_defaults) with the family's fixed parts; a Fourier-CPPN's 6 x 6 grid
 # on a 128 px reference canvas keeps a generation's coefficients small enough for one call.
 BASE = {"cppn": dict(CPPN_DEFAULTS),
-        "fourier_cppn": {**CPPN_DEFAULTS, "grid": [6, 6], "reference_size": 128, "detail": 0.3}}
+        "fourier_cppn": {**CPPN_DEFAULTS, "grid": [6, 6], "reference_size": 128, "detail": 0.3},
+        "strokes": {"strokes": 24, "curves": True}}
+STROKE_PARTS = ("points", "colours", "widths", "opacities", "background")
 UNITS_PER_GROWTH = 4
 MAX_DEPTH, MAX_HIDDEN = 12, 96
 
@@ -38,23 +40,48 @@ class Genome:
 
     @property
     def member(self):
-        """(arrays, activations): what generators.population renders."""
+        """What generators.population renders: (arrays, activations) of a network, (arrays,
+        style) of strokes."""
+        if self.kind == "strokes":
+            from tfart.generators.strokes import STYLES
+            low, high = STYLES[self.config["style"]]["width"]
+            return self.arrays, {"low": low, "high": high, "curves": self.config["curves"]}
         return self.arrays, list(self.config["activation"])
 
+    def summary(self):
+        """What it is, in a few words."""
+        c = self.config
+        if self.kind == "strokes":
+            return f"{len(self.arrays['points'])} {c['style']} strokes"
+        return f"{c['depth']} layers of {c['hidden']} ({', '.join(c['activation'])})"
+
     def child(self, arrays, activations, made_by, parents, seed, **about):
-        config = {**self.config, "activation": list(activations), "depth": len(activations),
-                  "hidden": int(arrays["bias_0"].shape[0]), "seed": int(seed)}
+        if self.kind == "strokes":
+            config = {**self.config, "strokes": len(arrays["points"]), "seed": int(seed)}
+        else:
+            config = {**self.config, "activation": list(activations), "depth": len(activations),
+                      "hidden": int(arrays["bias_0"].shape[0]), "seed": int(seed)}
         return Genome(self.kind, config, arrays, list(parents), made_by, int(seed), about)
 
 
 def generator_class(kind):
-    from tfart.generators import CPPN, FourierCPPN
-    return {"cppn": CPPN, "fourier_cppn": FourierCPPN}[kind]
+    from tfart.generators import CPPN, FourierCPPN, Strokes
+    return {"cppn": CPPN, "fourier_cppn": FourierCPPN, "strokes": Strokes}[kind]
+
+
+def _stroke_variables(model):
+    return dict(zip(STROKE_PARTS, (model.points, model.colour_logits, model.width_logits, model.opacity_logits,
+                                   model.background_logits)))
 
 
 def to_model(genome):
-    """The genome as a tfart generator (CPPN or FourierCPPN) with its weights."""
+    """The genome as a tfart generator (CPPN, FourierCPPN or Strokes) with its weights."""
     from tfart.generators import population
+    if genome.kind == "strokes":
+        model = generator_class("strokes")(**{**genome.config, "strokes": len(genome.arrays["points"])})
+        for key, variable in _stroke_variables(model).items():
+            variable.assign(genome.arrays[key])
+        return model
     return population.load(generator_class(genome.kind)(**genome.config), genome.arrays)
 
 
@@ -62,12 +89,19 @@ def from_model(model, kind, **history):
     """A genome holding a generator's current weights (after a steer)."""
     from tfart.generators import population
     config = {k: v for k, v in model.get_config().items() if k != "name"}
-    return Genome(kind, config, population.arrays_of(model), **history)
+    if kind == "strokes":
+        arrays = {k: np.asarray(v.numpy(), np.float32) for k, v in _stroke_variables(model).items()}
+    else:
+        arrays = population.arrays_of(model)
+    return Genome(kind, config, arrays, **history)
 
 
 def random(kind, seed):
     """A fresh genome: the art CPPN's defaults with a seeded mix of activations."""
     rng = np.random.default_rng(seed)
+    if kind == "strokes":  # coloured markers and ink hairlines, half and half
+        config = {**BASE[kind], "style": str(rng.choice(["marker", "ink"])), "seed": int(seed)}
+        return from_model(generator_class(kind)(**config), kind, made_by="random", seed=int(seed))
     depth = int(BASE[kind]["depth"])
     activations = ["tanh"] + [str(rng.choice(SWAPS, p=[0.55, 0.15, 0.15, 0.15])) for _ in range(depth - 1)]
     config = {**BASE[kind], "activation": activations, "seed": int(seed)}
@@ -78,6 +112,8 @@ def mutate(genome, strength, seed, parents=None):
     """A child: weights and z nudged by `strength` (0-1), maybe an activation swapped, maybe grown
     by a unit group or a layer without changing the picture (NEAT-style complexification)."""
     rng = np.random.default_rng(seed)
+    if genome.kind == "strokes":
+        return _mutate_strokes(genome, strength, seed, rng, parents)
     arrays, acts = {k: v.copy() for k, v in genome.arrays.items()}, list(genome.config["activation"])
     about = {"strength": float(strength)}
     for key, value in arrays.items():
@@ -109,6 +145,8 @@ def crossover(a, b, strength, seed, parents):
     shape first), z blended, its activation from the nearer parent; then a light mutation."""
     from tfart.generators.population import depth_of, pad
     rng = np.random.default_rng(seed)
+    if a.kind == "strokes":
+        return _cross_strokes(a, b, strength, seed, rng, parents)
     depth = max(depth_of(a.arrays), depth_of(b.arrays))
     hidden = max(a.arrays["bias_0"].shape[0], b.arrays["bias_0"].shape[0])
     (xa, acts_a), (xb, acts_b) = pad(*a.member, depth, hidden), pad(*b.member, depth, hidden)
@@ -153,3 +191,35 @@ def add_units(arrays, count, rng):
     out["head_kernel"] = np.concatenate([arrays["head_kernel"], np.zeros((count, arrays["head_kernel"].shape[1]),
                                                                          np.float32)])
     return out
+
+
+# How far each part of a stroke drawing moves at strength 1 (points in plane units, the rest in logits).
+STROKE_STEPS = {"points": 0.15, "colours": 1.0, "widths": 0.8, "opacities": 0.8, "background": 0.5}
+
+
+def _mutate_strokes(genome, strength, seed, rng, parents):
+    """Strokes nudged (ends, bend, colour, width, opacity, paper), maybe a faint new stroke on top."""
+    arrays = {k: (v + strength * STROKE_STEPS[k] * rng.normal(size=v.shape)).astype(np.float32)
+              for k, v in genome.arrays.items()}
+    about = {"strength": float(strength)}
+    if rng.random() < 0.25 * strength:
+        start = rng.uniform(-0.9, 0.9, 2)
+        end = start + rng.normal(0, 0.25, 2)
+        new = {"points": np.stack([start, (start + end) / 2, end])[None], "colours": rng.normal(0, 1.5, (1, 3)),
+               "widths": np.zeros(1), "opacities": np.full(1, -3.0)}  # faint (5%): it grows in later
+        arrays.update({k: np.concatenate([arrays[k], v.astype(np.float32)]) for k, v in new.items()})
+        about["grew"] = "a stroke"
+    return genome.child(arrays, None, "mutation", parents or [], seed, **about)
+
+
+def _cross_strokes(a, b, strength, seed, rng, parents):
+    """Each stroke from one parent or the other (a longer parent's extra strokes kept), the paper
+    blended; then a light mutation."""
+    short, long_ = sorted((a.arrays, b.arrays), key=lambda x: len(x["points"]))
+    pick = rng.random(len(short["points"])) < 0.5
+    arrays = {k: np.concatenate([np.where(pick.reshape((-1,) + (1,) * (v.ndim - 1)), short[k], long_[k][:len(v)]),
+                                 long_[k][len(v):]]) for k, v in short.items() if k != "background"}
+    t = float(rng.uniform(0.2, 0.8))
+    arrays["background"] = ((1 - t) * a.arrays["background"] + t * b.arrays["background"]).astype(np.float32)
+    child = a.child(arrays, None, "crossover", parents, seed)
+    return dataclasses.replace(_mutate_strokes(child, 0.5 * strength, seed, rng, parents), made_by="crossover")

@@ -148,6 +148,7 @@ def make_app(studio: Studio):
         Route("/api/render", _guard(task_route("render", "size")), methods=["POST"]),
         Route("/api/export", _guard(task_route("export")), methods=["POST"]),
         Route("/api/gif", _guard(task_route("gif")), methods=["POST"]),
+        Route("/api/svg", _guard(task_route("svg", "size")), methods=["POST"]),
         Route("/api/task/{task}", _guard(task)),
         Route("/api/task/{task}/frame", _guard(frame)),
         Route("/api/task/{task}/download", _guard(download)),

@@ -45,8 +45,7 @@ function show(state) {
     img.dataset.testid = "candidate";
     img.setAttribute("data-testid", "candidate");
     img.alt = c.id;
-    img.title = `${c.id}: ${c.made_by}${c.parents.length ? " of " + c.parents.join(" x ") : ""}, ` +
-                `${c.depth} layers of ${c.hidden} (${c.activations.join(", ")})` +
+    img.title = `${c.id}: ${c.made_by}${c.parents.length ? " of " + c.parents.join(" x ") : ""}, ${c.summary}` +
                 (c.about && c.about.objective ? `, steered to ${c.about.objective}` : "");
     img.src = `/api/thumb/${c.id}`;
     img.addEventListener("click", () => toggle(c.id));
@@ -235,6 +234,7 @@ $("steer").addEventListener("click", () => start("steer", {
 $("render").addEventListener("click", () => start("render", { size: parseInt($("render-size").value, 10) }));
 $("export").addEventListener("click", () => start("export", {}));
 $("gif").addEventListener("click", () => start("gif", {}));
+$("svg").addEventListener("click", () => start("svg", { size: parseInt($("render-size").value, 10) }));
 $("objective").addEventListener("change", () => {
   $("target").value = { style: "skimage:coffee", channel: "block4_conv1:12", class: "7" }[$("objective").value];
 });
