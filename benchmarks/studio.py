@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-KINDS = ("cppn", "fourier_cppn")
+KINDS = ("cppn", "fourier_cppn", "strokes")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 CLICK_TO_LOADED = """async (picks) => {
@@ -60,11 +60,11 @@ def serve(session, weights):
 
 def render_only(kind, runs):
     """Seconds of each batched render of 16 bred networks of `kind` at 128 px."""
-    from tfart.generators.population import Population
+    from tfart.generators.population import Population, StrokePopulation
     from tfart.studio import breed
     parent = breed.random(kind, 1)
     children = [breed.mutate(parent, 0.3, s) for s in range(16)]
-    renderer = Population(breed.to_model(parent))
+    renderer = StrokePopulation() if kind == "strokes" else Population(breed.to_model(parent))
     renderer.render([c.member for c in children], 128, 128)  # trace once, as the server does at its first generation
     times = []
     for _ in range(runs):

@@ -42,13 +42,18 @@ def curve_points(points, segments=SEGMENTS):
 
 
 def distances(xy, polylines):
-    """Distance of every point to every polyline: xy [h, w, 2], polylines [N, K + 1, 2] -> [h, w, N]."""
+    """Distance of every point to every polyline: xy [h, w, 2], polylines [N, K + 1, 2] -> [h, w, N].
+
+    x and y are kept apart: the same sums over a last axis of 2 took 5.5x as long (16 drawings
+    of 24 strokes at 128 px: 1.17 s against 0.21 s), TensorFlow reducing such short axes slowly.
+    """
     a, b = polylines[:, :-1], polylines[:, 1:]                         # [N, K, 2]
-    ab = b - a
-    p = xy[:, :, None, None, :]                                        # [h, w, 1, 1, 2]
-    t = tf.reduce_sum((p - a) * ab, -1) / tf.maximum(tf.reduce_sum(ab * ab, -1), 1e-12)
-    nearest = a + tf.clip_by_value(t, 0.0, 1.0)[..., None] * ab       # [h, w, N, K, 2]
-    return tf.sqrt(tf.reduce_min(tf.reduce_sum(tf.square(p - nearest), -1), -1) + 1e-12)
+    abx, aby = b[..., 0] - a[..., 0], b[..., 1] - a[..., 1]            # [N, K]
+    apx = xy[:, :, 0, None, None] - a[..., 0]                          # [h, w, N, K]
+    apy = xy[:, :, 1, None, None] - a[..., 1]
+    t = tf.clip_by_value((apx * abx + apy * aby) / tf.maximum(abx * abx + aby * aby, 1e-12), 0.0, 1.0)
+    dx, dy = apx - t * abx, apy - t * aby                               # to the nearest point of each segment
+    return tf.sqrt(tf.reduce_min(dx * dx + dy * dy, -1) + 1e-12)
 
 
 def control_points(points, curves=True):
@@ -126,7 +131,7 @@ class Strokes(Generator):
 
     @property
     def default_tile(self):
-        """Tile side that keeps the [h, w, N, K, 2] distance tensor near 64 MB (128 px at N = 64)."""
+        """Tile side that keeps the [h, w, N, K] distance tensors near 32 MB each (128 px at N = 64)."""
         return max(16, int(math.sqrt(2 ** 24 / (self.strokes * SEGMENTS * 2))))
 
     # --- the parameters as a user sees them ----------------------------------------------------
