@@ -376,3 +376,15 @@ def test_another_host_is_served_with_a_warning(tmp_path):
         proc.terminate()
         _, stderr = proc.communicate(timeout=30)
     assert "warning: --host 0.0.0.0" in stderr and proc.returncode == 0
+
+
+def test_a_steer_toward_a_class_of_the_digits_judge_raises_its_probability(client, studio):
+    import tensorflow as tf
+    state = client.get("/api/state").json()
+    start = state["generation"][1]["id"]
+    done = wait(client, client.post("/api/steer", json={"id": start, "objective": "class", "target": "3",
+                                                        "steps": 25, "size": 32}).json()["id"])
+    assert done["error"] is None and done["loss"] < done["first_loss"]
+    judge = studio._judges["digits"]
+    p = lambda genome_id: float(judge.probabilities(tf.constant(picture(studio.session.genome(genome_id))[None]))[0, 3])  # noqa: E731
+    assert p(done["result"]) > p(start)
