@@ -57,8 +57,9 @@ def picture(genome, size=32):
     return breed.to_model(genome).image(size, size).numpy()[0]
 
 
-def test_growth_keeps_the_picture_and_adds_room():
-    parent = breed.random("cppn", 3)
+@pytest.mark.parametrize("kind", ["cppn", "fourier_cppn"])
+def test_growth_keeps_the_picture_and_adds_room(kind):
+    parent = breed.random(kind, 3)
     deeper = parent.child(*breed.add_layer(parent.arrays, parent.config["activation"], 1), "mutation", [], 4)
     wider = parent.child(breed.add_units(parent.arrays, 4, np.random.default_rng(0)), parent.config["activation"],
                          "mutation", [], 5)
@@ -113,7 +114,7 @@ def studio(tmp_path):
 
 @pytest.fixture
 def client(studio):
-    return TestClient(make_app(studio))
+    return TestClient(make_app(studio), base_url="http://127.0.0.1")
 
 
 def wait(client, task_id, timeout=120):
@@ -164,13 +165,14 @@ def test_the_session_folder_survives_a_restart_and_refuses_a_second_server(tmp_p
     folder = str(tmp_path / "s")
     studio = Studio(folder, weights="none", population=4, size=32)
     studio.start()
-    shown = TestClient(make_app(studio)).post("/api/evolve", json={"parents": [studio.session.generation[2]]}).json()
+    shown = TestClient(make_app(studio), base_url="http://127.0.0.1").post(
+        "/api/evolve", json={"parents": [studio.session.generation[2]]}).json()
     with pytest.raises(UserError, match="open in another tfart-studio"):
         Studio(folder, weights="none")
     studio.close()
     again = Studio(folder, weights="none", population=4, size=32)
     again.start()  # does not start a new generation: the session is where it was
-    state = TestClient(make_app(again)).get("/api/state").json()
+    state = TestClient(make_app(again), base_url="http://127.0.0.1").get("/api/state").json()
     again.close()
     assert [c["id"] for c in state["generation"]] == [c["id"] for c in shown["generation"]]
     assert state["version"] == shown["version"] and state["generations"] == 2
@@ -388,3 +390,66 @@ def test_a_steer_toward_a_class_of_the_digits_judge_raises_its_probability(clien
     judge = studio._judges["digits"]
     p = lambda genome_id: float(judge.probabilities(tf.constant(picture(studio.session.genome(genome_id))[None]))[0, 3])  # noqa: E731
     assert p(done["result"]) > p(start)
+
+
+
+def test_other_sites_and_other_host_names_are_refused(client):
+    assert client.get("/api/state", headers={"Host": "rebound.example:8000"}).status_code == 403
+    state = client.get("/api/state").json()
+    body = {"parents": [state["generation"][0]["id"]], "version": state["version"]}
+    answer = client.post("/api/evolve", json=body, headers={"Origin": "http://evil.example"})
+    assert answer.status_code == 403 and "another site" in answer.json()["error"]
+    # A form or a no-cors fetch can only send text/plain: refused before it is read.
+    answer = client.post("/api/evolve", content=json.dumps(body), headers={"Content-Type": "text/plain"})
+    assert answer.status_code == 400 and "application/json" in answer.json()["error"]
+    answer = client.post("/api/evolve", json=body, headers={"Origin": "http://127.0.0.1"})
+    assert answer.status_code == 200
+
+
+def test_requests_and_queues_are_bounded(client, studio):
+    state = client.get("/api/state").json()
+    too_many = client.post("/api/evolve", json={"parents": [c["id"] for c in state["generation"]] + ["g00099"]})
+    assert too_many.status_code == 400 and "at most 6 parents" in too_many.json()["error"]
+    huge = client.post("/api/new", content=b'{"kind": "' + b"x" * 70000 + b'"}',
+                       headers={"Content-Type": "application/json"})
+    assert huge.status_code == 400 and "over 64 KB" in huge.json()["error"]
+    streamed = client.post("/api/upload", content=iter([b"\0" * 1024 * 1024] * 9))  # chunked: no Content-Length
+    assert streamed.status_code == 400 and "over the limit" in streamed.json()["error"]
+
+
+def test_each_session_has_its_own_thumbnail_token(tmp_path):
+    tokens = []
+    for name in ("a", "b"):
+        studio = Studio(str(tmp_path / name), weights="none", population=2, size=32)
+        studio.start()
+        tokens.append(studio.view()["session"])
+        studio.close()
+    again = Studio(str(tmp_path / "a"), weights="none", population=2, size=32)
+    assert tokens[0] != tokens[1] and again.view()["session"] == tokens[0]
+    again.close()
+
+
+def test_ids_are_not_reused_after_a_kill_between_a_genome_and_the_state(tmp_path):
+    studio = Studio(str(tmp_path / "s"), weights="none", population=2, size=32)
+    studio.start()
+    orphan = studio.session.add(breed.random("cppn", 9), b"png")  # written, never shown: then the kill
+    studio.session.close()
+    again = Studio(str(tmp_path / "s"), weights="none", population=2, size=32)
+    assert again.session.new_id() > orphan
+    again.close()
+
+
+def test_stopping_ends_a_running_steer_before_letting_go_of_the_folder(tmp_path):
+    folder = str(tmp_path / "s")
+    studio = Studio(folder, weights="none", population=2, size=32)
+    studio.start()
+    task = studio.steer(studio.session.generation[0], "style", "skimage:coffee", steps=2000, size=32)
+    while studio.tasks[task["id"]].done < 2:
+        time.sleep(0.05)
+    count = len(studio.session.lineage())
+    studio.close()  # returns once the steer has stopped
+    stopped = studio.tasks[task["id"]]
+    assert stopped.finished and "interrupted" in stopped.error and stopped.done < 2000
+    again = Studio(folder, weights="none", population=2, size=32)  # the folder is free, and unchanged
+    assert len(again.session.lineage()) == count
+    again.close()

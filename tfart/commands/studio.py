@@ -18,6 +18,7 @@ from absl import flags
 from tfart import cli
 
 FLAGS = flags.FLAGS
+LOOPBACK = ("127.0.0.1", "localhost", "::1")  # the addresses only this machine reaches
 flags.DEFINE_string("session", "studio", "The session folder: every genome, thumbnail and generation is kept "
                     "there; an existing one is opened where it was left.")
 flags.DEFINE_string("host", "127.0.0.1", "Address to serve on (another than 127.0.0.1 shares the studio "
@@ -56,7 +57,7 @@ def main(argv):
             from None
     from tfart.studio.app import Studio
 
-    if FLAGS.host not in ("127.0.0.1", "localhost", "::1"):
+    if FLAGS.host not in LOOPBACK:
         print(f"warning: --host {FLAGS.host}: anyone who can reach this address can use the studio and "
               "fill its session folder; it has no login", file=sys.stderr)
     cli.use_seed()
@@ -66,7 +67,8 @@ def main(argv):
     try:
         studio.start()
         host, port = sock.getsockname()[:2]
-        server = uvicorn.Server(uvicorn.Config(make_app(studio), log_level="warning"))
+        app = make_app(studio, loopback_only=FLAGS.host in LOOPBACK)
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
 
         def announce():
             while not server.started and not server.should_exit:

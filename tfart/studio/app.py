@@ -13,8 +13,8 @@ import itertools
 import os
 import re
 import shutil
+import threading
 import time
-import warnings
 
 import numpy as np
 from PIL import Image
@@ -27,7 +27,11 @@ OBJECTIVES = ("style", "channel", "class")
 MAX_UPLOAD = 8 * 1024 * 1024        # bytes of an uploaded style image
 MAX_UPLOAD_PIXELS = 40_000_000      # pixels, checked from the header before decoding
 MAX_RENDER = 8192
-UPLOAD_ID = re.compile(r"^u[0-9a-f]{16}$")
+UPLOAD_ID = re.compile(r"u[0-9a-f]{16}")
+UPLOAD_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")  # not EPS and its kin, which run Ghostscript
+MAX_WAITING = 4          # tasks queued behind the running one; more are refused
+TASKS_KEPT = 64          # finished tasks remembered (for their downloads); older ones are forgotten
+BACKBONES_KEPT = 3       # VGG16 feature models kept built (one per set of layers)
 # Adam's learning rate for a steer, per kind: perception.LEARNING_RATES's (0.005 for CPPNs, whose
 # art weights are large, 0.05 for strokes), which move a picture without tearing it apart.
 STEER_LR = {"cppn": 0.005, "fourier_cppn": 0.005, "strokes": 0.05}
@@ -61,13 +65,15 @@ class Task:
 class Frames:
     """A monitor of the steer's loop: progress, loss and a PNG of the picture every few steps."""
 
-    def __init__(self, task, size, every):
-        self.task, self.size, self.every = task, size, every
+    def __init__(self, task, size, every, stopping):
+        self.task, self.size, self.every, self.stopping = task, size, every, stopping
 
     def on_start(self, run):
         pass
 
     def on_step(self, run, loss, terms):
+        if self.stopping.is_set():  # the server is stopping: end the loop as Ctrl-C would
+            raise KeyboardInterrupt
         self.task.done, self.task.loss = run.step, float(loss)  # run.step counts the steps taken
         if self.task.first_loss is None:
             self.task.first_loss = float(loss)
@@ -98,22 +104,28 @@ class Studio:
         self.population, self.size, self.seed, self.kind = int(population), int(size), int(seed), kind
         self._populations, self._backbones, self._judges = {}, {}, {}
         self.tasks, self._task_ids = {}, itertools.count(1)
+        self._run_id = os.urandom(3).hex()  # task ids of one server run: an old tab's t3 is not this run's
         self._worker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="tfart-studio")
         self._steering = set()
+        self.stopping = threading.Event()
 
     def close(self):
-        self._worker.shutdown(wait=False, cancel_futures=True)
+        """Stop: the running task ends at its next step or tile (a steer adds nothing), queued ones
+        are dropped, and only then is the session folder's lock let go."""
+        self.stopping.set()
+        self._worker.shutdown(wait=True, cancel_futures=True)
         self.session.close()
 
     # --- what the page shows ---------------------------------------------------------------------
     def view(self):
         with self.session.lock:
             ids = self.session.generation
-            return {"version": self.session.version, "generation": [self._card(i) for i in ids],
+            return {"version": self.session.version, "session": self.session.state["token"],
+                    "generation": [self._card(i) for i in ids],
                     "generations": len(self.session.state["history"]), "lineage": self.session.lineage(),
                     "kinds": list(breed.KINDS), "objectives": list(OBJECTIVES), "weights": self.weights,
                     "judge": self.judge_source, "steering": sorted(self._steering),
-                    "tasks": [t.view() for t in self.tasks.values() if not t.finished]}
+                    "tasks": [t.view() for t in list(self.tasks.values()) if not t.finished]}
 
     def _card(self, genome_id):
         genome = self.session.genome(genome_id)
@@ -169,6 +181,8 @@ class Studio:
         strength = _number(strength, "strength", 0.0, 1.0)
         if not isinstance(parents, list) or not parents:
             raise UserError("Evolve: select one picture or more first")
+        if len(parents) > self.population:
+            raise UserError(f"Evolve: select at most {self.population} parents, got {len(parents)}")
         with self.session.lock:
             self.session.check_version(version)
             chosen = [self.session.genome(check_id(p)) for p in dict.fromkeys(parents)]
@@ -202,21 +216,20 @@ class Studio:
         if len(data) > MAX_UPLOAD:
             raise UserError(f"upload: the file is {len(data) // 1024} KB; the limit is {MAX_UPLOAD // 1024 // 1024} MB")
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", Image.DecompressionBombWarning)
-                with Image.open(io.BytesIO(data)) as im:
-                    if im.width * im.height > MAX_UPLOAD_PIXELS:
-                        raise UserError(f"upload: {im.width}x{im.height} pixels is too large an image "
-                                        f"(at most {MAX_UPLOAD_PIXELS // 1_000_000} megapixels)")
-                    im.thumbnail((1024, 1024))
-                    picture = im.convert("RGB")
+            # The size is checked from the header, under Pillow's own decompression-bomb limits.
+            with Image.open(io.BytesIO(data), formats=UPLOAD_FORMATS) as im:
+                if im.width * im.height > MAX_UPLOAD_PIXELS:
+                    raise UserError(f"upload: {im.width}x{im.height} pixels is too large an image "
+                                    f"(at most {MAX_UPLOAD_PIXELS // 1_000_000} megapixels)")
+                im.thumbnail((1024, 1024))
+                picture = im.convert("RGB")
         except UserError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise UserError(f"upload: too large an image (Pillow's decompression-bomb guard; at most "
                             f"{MAX_UPLOAD_PIXELS // 1_000_000} megapixels)") from None
         except (OSError, SyntaxError, ValueError) as e:
-            raise UserError(f"upload: not an image Pillow can read ({first_line(e)})") from None
+            raise UserError(f"upload: not an image ({', '.join(UPLOAD_FORMATS)}): {first_line(e)}") from None
         upload_id = "u" + hashlib.sha256(data).hexdigest()[:16]
         out = io.BytesIO()
         picture.save(out, format="PNG")
@@ -225,8 +238,15 @@ class Studio:
 
     # --- tasks -----------------------------------------------------------------------------------
     def _submit(self, kind, genome_id, work, total=1):
-        task = Task(f"t{next(self._task_ids)}", kind, genome_id, total=total)
-        self.tasks[task.id] = task
+        with self.session.lock:
+            waiting = sum(not t.finished for t in self.tasks.values())
+            if waiting > MAX_WAITING:
+                raise UserError(f"{kind}: {waiting} tasks are running or waiting; try again when one is done")
+            finished = [i for i, t in self.tasks.items() if t.finished]
+            for old in finished[:max(0, len(finished) - TASKS_KEPT)]:
+                del self.tasks[old]
+            task = Task(f"t{self._run_id}{next(self._task_ids)}", kind, genome_id, total=total)
+            self.tasks[task.id] = task
 
         def run():
             try:
@@ -237,7 +257,8 @@ class Studio:
                 task.error = f"{kind} failed: {first_line(e)}"
             finally:
                 task.finished = True
-                self._steering.discard(genome_id)
+                if kind == "steer":
+                    self._steering.discard(genome_id)
         self._worker.submit(run)
         return task.view()
 
@@ -252,10 +273,11 @@ class Studio:
         if objective not in OBJECTIVES:
             raise UserError(f"steer: choose an objective from {', '.join(OBJECTIVES)}, got {str(objective)[:40]!r}")
         steps, size = int(_number(steps, "steps", 1, 2000)), int(_number(size, "size", 32, 512))
-        self.session.check_version(version)
-        if genome_id in self._steering:
-            raise UserError(f"steer: {genome_id} is being steered already")
-        self._steering.add(genome_id)
+        with self.session.lock:
+            self.session.check_version(version)
+            if genome_id in self._steering:
+                raise UserError(f"steer: {genome_id} is being steered already")
+            self._steering.add(genome_id)
 
         def work(task):
             from tfart import jobs
@@ -264,7 +286,7 @@ class Studio:
             model = breed.to_model(genome)
             result = jobs.run(model, loss, backbone, height=size, width=size,
                               settings=Settings(steps=steps, lr=STEER_LR[genome.kind]), outputs=jobs.Outputs(progress=False),
-                              watch=[Frames(task, size, max(1, steps // 25))])
+                              watch=[Frames(task, size, max(1, steps // 25), self.stopping)])
             if result.stopped != "done":
                 raise UserError(f"steer stopped: {result.why().split(';')[0]}; kept the picture it started from")
             child = breed.from_model(model, genome.kind, parents=[genome_id], made_by="steer", seed=genome.seed,
@@ -272,7 +294,9 @@ class Studio:
             with self.session.lock:
                 new_id = self.session.add(child, self.thumbnails([child])[0])
                 shown = self.session.generation
-                shown = [new_id if i == genome_id else i for i in shown] if genome_id in shown else [new_id] + shown
+                # In its place if it is still shown; else first, so the grid keeps its size.
+                shown = [new_id if i == genome_id else i for i in shown] if genome_id in shown else \
+                    [new_id] + shown[:-1]
                 self.session.push(shown)
             task.result = new_id
         return self._submit("steer", genome_id, work, total=steps)
@@ -302,6 +326,8 @@ class Studio:
         from tfart import backbones
         key = tuple(layers)
         if key not in self._backbones:
+            if len(self._backbones) >= BACKBONES_KEPT:  # each is a whole VGG16: keep a few
+                self._backbones.pop(next(iter(self._backbones)))
             weights = None if self.weights == "none" else self.weights
             self._backbones[key] = backbones.Backbone("vgg16", layers, weights=weights, flag="--weights",
                                                       layers_flag="channel")
@@ -311,7 +337,7 @@ class Studio:
         from tfart import imaging
         if target.startswith("skimage:"):
             return imaging.load_image(target, max_side=2 * size, flag="style")
-        if UPLOAD_ID.match(target):
+        if UPLOAD_ID.fullmatch(target):
             path = self.session.path("uploads", target + ".png")
             if os.path.isfile(path):
                 return imaging.load_image(path, max_side=2 * size, flag="style")
@@ -326,6 +352,8 @@ class Studio:
             from tfart import imaging, rendering
 
             def progress(done, total):
+                if self.stopping.is_set():
+                    raise UserError("render: the studio is stopping")
                 task.done, task.total = done, total
             image = rendering.render(breed.to_model(genome), size, size, bits=8, progress=progress)[0]
             path = self.session.path("outputs", f"{genome_id}_{size}px.png")
@@ -395,6 +423,8 @@ class Studio:
             movie = []
             task.total = frames
             for i, code in enumerate(path_codes):
+                if self.stopping.is_set():
+                    raise UserError("gif: the studio is stopping")
                 movie.append(rendering.render(model, size, size, z=code[None], bits=8)[0])
                 task.done = i + 1
             path = self.session.path("outputs", f"{genome_id}_loop.gif")

@@ -24,7 +24,7 @@ BASE = {"cppn": dict(CPPN_DEFAULTS),
         "strokes": {"strokes": 24, "curves": True}}
 STROKE_PARTS = ("points", "colours", "widths", "opacities", "background")
 UNITS_PER_GROWTH = 4
-MAX_DEPTH, MAX_HIDDEN = 12, 96
+MAX_DEPTH, MAX_HIDDEN, MAX_STROKES = 12, 96, 128
 
 
 @dataclasses.dataclass
@@ -202,7 +202,7 @@ def _mutate_strokes(genome, strength, seed, rng, parents):
     arrays = {k: (v + strength * STROKE_STEPS[k] * rng.normal(size=v.shape)).astype(np.float32)
               for k, v in genome.arrays.items()}
     about = {"strength": float(strength)}
-    if rng.random() < 0.25 * strength:
+    if rng.random() < 0.25 * strength and len(arrays["points"]) < MAX_STROKES:
         start = rng.uniform(-0.9, 0.9, 2)
         end = start + rng.normal(0, 0.25, 2)
         new = {"points": np.stack([start, (start + end) / 2, end])[None], "colours": rng.normal(0, 1.5, (1, 3)),

@@ -3,6 +3,7 @@
 No route takes a path from the client: genomes, tasks and uploads are named by ids the server
 made and checks against their patterns, and a request whose path holds '..' is refused whole.
 """
+import json
 import os
 import urllib.parse
 
@@ -19,20 +20,41 @@ from tfart.studio.store import Stale
 STATIC = os.path.join(os.path.dirname(__file__), "static")
 
 
-class RefuseDotDot:
-    """ASGI middleware: 400 for any request whose path or query names '..' (raw or %-encoded)."""
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+MAX_JSON = 64 * 1024  # bytes of a JSON request
 
-    def __init__(self, app):
-        self.app = app
+
+class Guard:
+    """ASGI middleware that refuses, before any route runs:
+    - any request whose path or query names '..' (raw or %-encoded): 400;
+    - on a studio bound to a loopback address, a Host header naming another host (a web page
+      that re-points its own domain at 127.0.0.1, DNS rebinding): 403;
+    - a POST whose Origin is not the page's own (another web site's form or fetch): 403.
+    """
+
+    def __init__(self, app, loopback_only=True):
+        self.app, self.loopback_only = app, loopback_only
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http":
-            raw = scope.get("raw_path", b"").decode("latin-1") + "?" + scope.get("query_string", b"").decode("latin-1")
-            text = urllib.parse.unquote(urllib.parse.unquote(raw))
-            if ".." in text or ".." in scope.get("path", ""):
-                await JSONResponse({"error": "refused: '..' in a request"}, 400)(scope, receive, send)
+            problem = self.problem(scope)
+            if problem:
+                await JSONResponse({"error": problem[1]}, problem[0])(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+    def problem(self, scope):
+        raw = scope.get("raw_path", b"").decode("latin-1") + "?" + scope.get("query_string", b"").decode("latin-1")
+        if ".." in urllib.parse.unquote(urllib.parse.unquote(raw)) or ".." in scope.get("path", ""):
+            return 400, "refused: '..' in a request"
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        host = headers.get("host", "")
+        if self.loopback_only and urllib.parse.urlsplit("//" + host).hostname not in LOOPBACK:
+            return 403, f"refused: this studio answers as 127.0.0.1 or localhost, not {host[:60]!r}"
+        origin = headers.get("origin")
+        if scope["method"] == "POST" and origin is not None and urllib.parse.urlsplit(origin).netloc != host:
+            return 403, "refused: a request from another site"
+        return None
 
 
 def _error(message, status=400):
@@ -52,8 +74,15 @@ def _guard(handler):
 
 
 async def _body(request):
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        raise UserError("expected a JSON body (Content-Type: application/json)")
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_JSON:
+            raise UserError(f"a request of over {MAX_JSON // 1024} KB")
     try:
-        data = await request.json()
+        data = json.loads(raw)
     except ValueError:
         raise UserError("expected a JSON body") from None
     if not isinstance(data, dict):
@@ -61,8 +90,9 @@ async def _body(request):
     return data
 
 
-def make_app(studio: Studio):
-    """The Starlette app serving `studio` (its page, its API, its files)."""
+def make_app(studio: Studio, loopback_only=True):
+    """The Starlette app serving `studio` (its page, its API, its files). loopback_only: answer
+    only requests addressed to 127.0.0.1 or localhost (the studio is bound there)."""
     from starlette.concurrency import run_in_threadpool
 
     def call(fn, *args, **kwargs):
@@ -154,4 +184,4 @@ def make_app(studio: Studio):
         Route("/api/task/{task}/download", _guard(download)),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(RefuseDotDot)])
+    return Starlette(routes=routes, middleware=[Middleware(Guard, loopback_only=loopback_only)])

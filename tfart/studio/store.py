@@ -16,13 +16,15 @@ import json
 import os
 import re
 import threading
+import uuid
 
 import numpy as np
 
 from tfart.errors import UserError
 from tfart.studio.breed import Genome
 
-GENOME_ID = re.compile(r"^g\d{5,}$")
+GENOME_ID = re.compile(r"g\d{5,}")
+GENOMES_KEPT = 512  # genomes held in memory; the rest are read back from the folder when asked for
 
 
 class Stale(Exception):
@@ -49,6 +51,11 @@ class Session:
         self.state = self._read_state()
         self._genomes = {}
         self._lineage = self._read_lineage()
+        # Ids are never reused, even when a kill came between a genome's files and state.json.
+        taken = [int(n["id"][1:]) for n in self._lineage]
+        self.state["next"] = max([self.state["next"]] + [t + 1 for t in taken])
+        # Thumbnail URLs carry this, so a browser's cache never shows another session's g00001.
+        self.state.setdefault("token", uuid.uuid4().hex[:12])
 
     def close(self):
         fcntl.flock(self._lock_file, fcntl.LOCK_UN)
@@ -106,7 +113,9 @@ class Session:
         return list(self.state["history"][-1]) if self.state["history"] else []
 
     def check_version(self, seen):
-        if seen is not None and int(seen) != self.version:
+        if seen is not None and not isinstance(seen, int):
+            raise UserError(f"version: expected a number, got {str(seen)[:20]!r}")
+        if seen is not None and seen != self.version:
             raise Stale("this session was changed in another tab; showing its latest state")
 
     def push(self, ids):
@@ -157,6 +166,8 @@ class Session:
                     arrays = {k: weights[k] for k in weights.files}
             except FileNotFoundError:
                 raise UserError(f"no genome {genome_id} in this session") from None
+            if len(self._genomes) > GENOMES_KEPT:  # a long session's genomes stay on disk, not all in memory
+                self._genomes.pop(next(iter(self._genomes)))
             self._genomes[genome_id] = Genome(record["kind"], record["config"], arrays, record["parents"],
                                               record["made_by"], record["seed"], record.get("about", {}))
         return self._genomes[genome_id]
@@ -168,7 +179,7 @@ class Session:
     def _read_lineage(self):
         records = []
         for name in sorted(os.listdir(self.path("genomes"))):
-            if name.endswith(".json") and GENOME_ID.match(name[:-5]):
+            if name.endswith(".json") and GENOME_ID.fullmatch(name[:-5]):
                 with open(self.path("genomes", name)) as f:
                     records.append(_node(json.load(f)))
         return records
@@ -180,6 +191,6 @@ def _node(record):
 
 def check_id(genome_id):
     """A genome id as the server made it (g00017); anything else, '../' included, is refused."""
-    if not isinstance(genome_id, str) or not GENOME_ID.match(genome_id):
+    if not isinstance(genome_id, str) or not GENOME_ID.fullmatch(genome_id):
         raise UserError(f"not a genome id: {str(genome_id)[:40]!r}")
     return genome_id

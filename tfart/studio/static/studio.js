@@ -32,6 +32,9 @@ async function act(what, fn) {
 
 function focus() { return selected[selected.length - 1]; }
 
+// The session's token in the URL: thumbnails are cached for good, and another session's g00001 is another picture.
+function thumb(id) { return `/api/thumb/${id}?s=${view.session}`; }
+
 function show(state) {
   view = state;
   const shown = new Set(state.generation.map((c) => c.id));
@@ -47,7 +50,7 @@ function show(state) {
     img.alt = c.id;
     img.title = `${c.id}: ${c.made_by}${c.parents.length ? " of " + c.parents.join(" x ") : ""}, ${c.summary}` +
                 (c.about && c.about.objective ? `, steered to ${c.about.objective}` : "");
-    img.src = `/api/thumb/${c.id}`;
+    img.src = thumb(c.id);
     img.addEventListener("click", () => toggle(c.id));
     const tag = document.createElement("span");
     tag.className = "tag";
@@ -56,7 +59,7 @@ function show(state) {
     return card;
   }));
   $("back").disabled = state.generations < 2;
-  for (const task of state.tasks) { if (!polling.has(task.id)) { follow(task); } }
+  for (const task of state.tasks) { if (!polling.has(task.id)) { follow(task, false); } }
   mark();
   drawLineage(state);
 }
@@ -95,7 +98,7 @@ function drawLineage(state) {
     for (const n of nodes) {
       const li = document.createElement("li");
       const img = document.createElement("img");
-      img.src = `/api/thumb/${n.id}`;
+      img.src = thumb(n.id);
       img.alt = n.id;
       img.title = `${n.id} (${n.made_by}): click to breed from it again`;
       img.setAttribute("data-testid", "lineage-node");
@@ -173,13 +176,21 @@ async function upload() {
 
 const polling = new Set();
 
-async function follow(task) {
+// Follow a task until it ends; `mine`: this tab started it, so its file is downloaded here.
+async function follow(task, mine = true) {
   polling.add(task.id);
   if (task.kind === "steer") { live[task.genome] = task.id; mark(); }
   let frames = 0;
   while (true) {
     const t = await fetch(`/api/task/${task.id}`).then((r) => r.json()).catch(() => null);
     if (!t) { await sleep(500); continue; }
+    if (t.error && t.id === undefined) {  // the server forgot it (restarted): stop following
+      polling.delete(task.id);
+      delete live[task.genome];
+      mark();
+      say(`${task.kind} of ${task.genome}: ${t.error}`, true);
+      return;
+    }
     $("progress").max = t.total || 1;
     $("progress").value = t.done;
     if (t.kind === "steer" && t.frames !== frames) {
@@ -207,7 +218,7 @@ async function follow(task) {
       link.download = t.download;
       link.textContent = t.download;
       $("downloads").prepend(link);
-      link.click();
+      if (mine) { link.click(); }
       say(`${t.kind} of ${t.genome} ready: ${t.download}`);
     }
     mark();
