@@ -453,3 +453,12 @@ def test_stopping_ends_a_running_steer_before_letting_go_of_the_folder(tmp_path)
     again = Studio(folder, weights="none", population=2, size=32)  # the folder is free, and unchanged
     assert len(again.session.lineage()) == count
     again.close()
+
+
+def test_a_steer_refused_for_a_full_queue_leaves_the_picture_free(client, monkeypatch):
+    from tfart.studio import app
+    monkeypatch.setattr(app, "MAX_WAITING", -1)
+    genome = client.get("/api/state").json()["generation"][0]["id"]
+    answer = client.post("/api/steer", json={"id": genome, "objective": "style", "target": "skimage:coffee"})
+    assert answer.status_code == 400 and "tasks are running or waiting" in answer.json()["error"]
+    assert client.get("/api/state").json()["steering"] == []

@@ -285,7 +285,8 @@ class Studio:
             loss, backbone, text = self._objective(objective, str(target or ""), size)
             model = breed.to_model(genome)
             result = jobs.run(model, loss, backbone, height=size, width=size,
-                              settings=Settings(steps=steps, lr=STEER_LR[genome.kind]), outputs=jobs.Outputs(progress=False),
+                              settings=Settings(steps=steps, lr=STEER_LR[genome.kind]),
+                              outputs=jobs.Outputs(progress=False),
                               watch=[Frames(task, size, max(1, steps // 25), self.stopping)])
             if result.stopped != "done":
                 raise UserError(f"steer stopped: {result.why().split(';')[0]}; kept the picture it started from")
@@ -299,7 +300,11 @@ class Studio:
                     [new_id] + shown[:-1]
                 self.session.push(shown)
             task.result = new_id
-        return self._submit("steer", genome_id, work, total=steps)
+        try:
+            return self._submit("steer", genome_id, work, total=steps)
+        except UserError:  # not started (too many tasks): the picture is free again
+            self._steering.discard(genome_id)
+            raise
 
     def _objective(self, objective, target, size):
         """(objective, backbone or None, its text) for a steer."""
