@@ -188,7 +188,7 @@ def test_dot_dot_is_refused_everywhere(client, path):
 
 def test_ids_from_the_client_are_never_paths(client):
     state = client.get("/api/state").json()
-    for bad in ("../state", "/etc/passwd", "g1", "state"):
+    for bad in ("../state", "/etc/passwd", "g1", "state", ["g00001"], {"id": 1}, 7):
         response = client.post("/api/evolve", json={"parents": [bad], "version": state["version"]})
         assert response.status_code == 400 and "not a genome id" in response.json()["error"]
     assert client.post("/api/render", json={"id": "x/../../y"}).status_code == 400

@@ -16,9 +16,9 @@ pip install -e .[studio]; steering toward a style offline needs .[hed] too.)
 from absl import flags
 
 from tfart import cli
+from tfart.studio import LOOPBACK
 
 FLAGS = flags.FLAGS
-LOOPBACK = ("127.0.0.1", "localhost", "::1")  # the addresses only this machine reaches
 flags.DEFINE_string("session", "studio", "The session folder: every genome, thumbnail and generation is kept "
                     "there; an existing one is opened where it was left.")
 flags.DEFINE_string("host", "127.0.0.1", "Address to serve on (another than 127.0.0.1 shares the studio "

@@ -58,7 +58,8 @@ class Task:
 
     def view(self):
         return {"id": self.id, "kind": self.kind, "genome": self.genome, "total": self.total, "done": self.done,
-                "loss": self.loss, "first_loss": self.first_loss, "finished": self.finished, "error": self.error, "result": self.result,
+                "loss": self.loss, "first_loss": self.first_loss, "finished": self.finished, "error": self.error,
+                "result": self.result,
                 "download": self.download if self.file else None, "frames": self.frames}
 
 
@@ -185,8 +186,8 @@ class Studio:
             raise UserError(f"Evolve: select at most {self.population} parents, got {len(parents)}")
         with self.session.lock:
             self.session.check_version(version)
-            chosen = [self.session.genome(check_id(p)) for p in dict.fromkeys(parents)]
-            ids = list(dict.fromkeys(parents))
+            ids = list(dict.fromkeys(check_id(p) for p in parents))  # checked first: a list is no key
+            chosen = [self.session.genome(i) for i in ids]
             kinds = {g.kind for g in chosen}
             rng = np.random.default_rng(self._seed())
             children = []
@@ -269,7 +270,7 @@ class Studio:
 
     def steer(self, genome_id, objective, target, steps=50, size=128, version=None):
         """Start N gradient steps of an objective on a genome; the result joins the lineage."""
-        genome = self.session.genome(check_id(genome_id))
+        genome = self.session.genome(genome_id)
         if objective not in OBJECTIVES:
             raise UserError(f"steer: choose an objective from {', '.join(OBJECTIVES)}, got {str(objective)[:40]!r}")
         steps, size = int(_number(steps, "steps", 1, 2000)), int(_number(size, "size", 32, 512))
@@ -350,7 +351,7 @@ class Studio:
 
     def render(self, genome_id, size=2048):
         """Start a tiled render of a genome at size x size px; the PNG is the task's download."""
-        genome = self.session.genome(check_id(genome_id))
+        genome = self.session.genome(genome_id)
         size = int(_number(size, "size", 16, MAX_RENDER))
 
         def work(task):
@@ -368,7 +369,7 @@ class Studio:
 
     def export(self, genome_id):
         """Start an export: a zip of the SavedModel, the .keras file and a tfart-render recipe."""
-        genome = self.session.genome(check_id(genome_id))
+        genome = self.session.genome(genome_id)
 
         def work(task):
             import json
@@ -401,7 +402,7 @@ class Studio:
 
     def svg(self, genome_id, size=1024):
         """Start writing a stroke drawing as SVG (real vector paths) of size x size px."""
-        genome = self.session.genome(check_id(genome_id))
+        genome = self.session.genome(genome_id)
         size = int(_number(size, "size", 16, MAX_RENDER))
         if genome.kind != "strokes":
             raise UserError(f"svg: {genome_id} is a {genome.kind}, not strokes: render it as a PNG instead")
@@ -414,7 +415,7 @@ class Studio:
 
     def gif(self, genome_id, size=256, frames=36):
         """Start a latent-loop GIF: the genome's z and three codes near it, and back."""
-        genome = self.session.genome(check_id(genome_id))
+        genome = self.session.genome(genome_id)
 
         def work(task):
             from tfart import imaging, latent, rendering

@@ -14,13 +14,13 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from tfart.errors import UserError
+from tfart.studio import LOOPBACK
 from tfart.studio.app import MAX_UPLOAD, Studio
 from tfart.studio.store import Stale
 
 STATIC = os.path.join(os.path.dirname(__file__), "static")
 
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 MAX_JSON = 64 * 1024  # bytes of a JSON request
 
 
@@ -73,14 +73,24 @@ def _guard(handler):
     return route
 
 
+async def _read(request, limit, too_big):
+    """The request's body, refused with UserError(too_big) past `limit` bytes: from its declared
+    length before reading, else as it streams in (a chunked body declares none)."""
+    declared = request.headers.get("content-length", "0")
+    if not declared.isdigit() or int(declared) > limit:
+        raise UserError(too_big)
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > limit:
+            raise UserError(too_big)
+    return bytes(data)
+
+
 async def _body(request):
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         raise UserError("expected a JSON body (Content-Type: application/json)")
-    raw = bytearray()
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > MAX_JSON:
-            raise UserError(f"a request of over {MAX_JSON // 1024} KB")
+    raw = await _read(request, MAX_JSON, f"a request of over {MAX_JSON // 1024} KB")
     try:
         data = json.loads(raw)
     except ValueError:
@@ -128,15 +138,9 @@ def make_app(studio: Studio, loopback_only=True):
         return JSONResponse(await call(studio.new, body.get("kind"), body.get("version")))
 
     async def upload(request):
-        declared = int(request.headers.get("content-length") or 0)
-        if declared > MAX_UPLOAD:
-            raise UserError(f"upload: the file is {declared // 1024} KB; the limit is {MAX_UPLOAD // 1024 // 1024} MB")
-        data = bytearray()
-        async for chunk in request.stream():
-            data += chunk
-            if len(data) > MAX_UPLOAD:
-                raise UserError(f"upload: the file is over the limit of {MAX_UPLOAD // 1024 // 1024} MB")
-        return JSONResponse({"upload": await call(studio.upload, bytes(data))})
+        data = await _read(request, MAX_UPLOAD,
+                           f"upload: the file is over the limit of {MAX_UPLOAD // 1024 // 1024} MB")
+        return JSONResponse({"upload": await call(studio.upload, data)})
 
     async def steer(request):
         body = await _body(request)
