@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from tfart import backbones
+from tfart import backbones, networks
 from tfart.errors import UserError
 
 
@@ -42,7 +42,7 @@ def test_weights_errors(tmp_path, monkeypatch, capsys):
         print("Downloading data from https://example/vgg19.h5")
         raise Exception("URL fetch failure on https://example/vgg19.h5: None -- "
                         "[Errno -2] Name or service not known")
-    monkeypatch.setitem(backbones.ARCHITECTURES, "vgg19", (offline, backbones._caffe, 32))
+    monkeypatch.setitem(backbones.ARCHITECTURES, "vgg19", networks.Architecture(offline, networks.caffe))
     with pytest.raises(UserError, match=r"could not download the ImageNet weights of vgg19 "
                                         r"\(Name or service not known\); offline, --weights hed gives trained VGG16 "
                                         r"features with no download .*--weights PATH"):

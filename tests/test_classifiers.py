@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfart import classifiers, generators, objectives, optimize
+from tfart import classifiers, generators, networks, objectives, optimize
 from tfart.errors import UserError
 
 
@@ -100,7 +100,7 @@ def test_offline_imagenet_weights_lead_to_a_judge_that_needs_no_download(monkeyp
         print("Downloading data from https://example/mobilenet_v2.h5")
         raise Exception("URL fetch failure on https://example/mobilenet_v2.h5: None -- "
                         "[Errno -2] Name or service not known")
-    monkeypatch.setitem(classifiers.APPLICATIONS, "mobilenet_v2", (offline, None, 224))
+    monkeypatch.setitem(classifiers.APPLICATIONS, "mobilenet_v2", networks.Architecture(offline, None))
     with pytest.raises(UserError, match=r"--weights imagenet: could not download the ImageNet weights of "
                                         r"mobilenet_v2 \(Name or service not known\); offline, --models digits"):
         classifiers.Classifier("mobilenet_v2", weights="imagenet")

@@ -14,25 +14,15 @@ import difflib
 import os
 
 import keras
-import numpy as np
 import tensorflow as tf
 
-from tfart import backbones, imaging, monitors
-from tfart.errors import UserError, first_line
+from tfart import imaging, monitors, networks
+from tfart.errors import UserError
+from tfart.networks import ARCHITECTURES as APPLICATIONS
 from tfart.objectives import Objective
 
-# name: (constructor, module with preprocess_input, input side)
-APPLICATIONS = {
-    "vgg16": (keras.applications.VGG16, keras.applications.vgg16, 224),
-    "vgg19": (keras.applications.VGG19, keras.applications.vgg19, 224),
-    "inception_v3": (keras.applications.InceptionV3, keras.applications.inception_v3, 299),
-    "resnet50": (keras.applications.ResNet50, keras.applications.resnet50, 224),
-    "mobilenet_v2": (keras.applications.MobileNetV2, keras.applications.mobilenet_v2, 224),
-}
-INPUT_RANGES = {"0,1": (0.0, 1.0), "-1,1": (-1.0, 1.0), "0,255": (0.0, 255.0)}
 DIGITS = "digits"  # a small CNN trained on scikit-learn's handwritten digits, on first use (offline)
 DIGITS_FILE = "digits_cnn_48px_v1.keras"
-_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
 def imagenet_labels():
@@ -59,25 +49,23 @@ class Classifier:
         if source == DIGITS:
             input_range = "0,1"  # what it was trained on
         if source in APPLICATIONS:
-            make, module, side = APPLICATIONS[source]
-            self.model = _application(make, source, weights)
+            architecture = APPLICATIONS[source]
+            self.model = networks.application(source, weights, "--weights", top=True, offline=(
+                f"offline, --models {DIGITS} is a trained judge that needs no download, and so is a classifier "
+                "file of your own (.keras or .h5); or download the weights elsewhere and pass them with --weights PATH"))
+            side = architecture.top_size
             self.size, self.channels = (side, side), 3
-            self._scale = lambda x: module.preprocess_input(x * 255.0)
+            self._feed = lambda x: architecture.preprocess(tf.image.resize(x, self.size, antialias=True))
             self._softmax = False
         else:
-            self.model = digits_model(flag) if source == DIGITS else _load_file(source, flag)
-            shape = self.model.input_shape
-            if len(shape) != 4 or shape[1] is None or shape[3] not in (1, 3):
-                raise UserError(f"{flag}: {source!r} takes inputs of shape {shape}; a classifier of "
-                                "[H, W, 1] or [H, W, 3] images is needed")
-            self.size, self.channels = (int(shape[1]), int(shape[2])), int(shape[3])
-            if input_range not in INPUT_RANGES:
-                raise UserError(f"--input_range: choose from {', '.join(INPUT_RANGES)}, got {input_range!r}")
-            low, high = INPUT_RANGES[input_range]
-            self._scale = lambda x: low + (high - low) * x
-            last = self.model.layers[-1]
-            self._softmax = type(last).__name__ == "Softmax" or \
-                getattr(getattr(last, "activation", None), "__name__", "") == "softmax"
+            self.model = digits_model(flag) if source == DIGITS else networks.load_file(
+                source, flag, names=[*APPLICATIONS, DIGITS])
+            self._feed = networks.Feed(self.model, input_range, source, flag)
+            if not self._feed.size:
+                raise UserError(f"{flag}: {source!r} takes inputs of shape {self.model.input_shape}; a classifier "
+                                "of [H, W, 1] or [H, W, 3] images of a fixed size is needed")
+            self.size, self.channels = self._feed.size, self._feed.channels
+            self._softmax = networks.softmax_ended(self.model)
         out = self.model.output_shape
         if len(out) != 2 or out[1] is None or out[1] < 2:
             raise UserError(f"{flag}: {source!r} is not a classifier: its output has shape {out}, "
@@ -88,10 +76,7 @@ class Classifier:
             imagenet_labels() if source in APPLICATIONS else [str(i) for i in range(self.classes)])
 
     def __call__(self, images):
-        images = tf.image.resize(images, self.size, antialias=True)
-        if self.channels == 1:
-            images = tf.tensordot(images, _LUMA, axes=1)[..., None]
-        out = self.model(self._scale(images), training=False)
+        out = self.model(self._feed(images), training=False)
         return tf.math.log(out + 1e-12) if self._softmax else out
 
     def probabilities(self, images):
@@ -153,37 +138,6 @@ def digits_model(flag="--models"):
     with imaging.atomic_path(path, f"{flag} digits (set TFART_CACHE to a writable folder)") as tmp:
         model.save(tmp)
     return model
-
-
-def _application(make, source, weights):
-    """A keras.applications classifier (logits out) with `weights`: imagenet, none or a file."""
-    if weights in (None, "none"):
-        return make(weights=None, classifier_activation=None)
-    if weights == "imagenet":
-        return backbones.imagenet(
-            lambda: make(weights="imagenet", classifier_activation=None), source, "--weights",
-            f"offline, --models {DIGITS} is a trained judge that needs no download, and so is a classifier "
-            "file of your own (.keras or .h5); or download the weights elsewhere and pass them with --weights PATH")
-    if not os.path.isfile(weights):
-        raise UserError(f"--weights: no such weights file {weights!r}")
-    try:
-        return make(weights=weights, classifier_activation=None)
-    except Exception as e:
-        raise UserError(f"--weights: {weights!r} does not fit {source} ({first_line(e)})") from None
-
-
-def _load_file(path, flag):
-    if not os.path.isfile(path):
-        raise UserError(f"{flag}: no such model file or keras.applications name {path!r} "
-                        f"(names: {', '.join(APPLICATIONS)}, or {DIGITS})")
-    from tfart.export import keras_file_problem
-    problem = keras_file_problem(path)
-    if problem:
-        raise UserError(f"{flag}: cannot read {path!r} as a Keras model: {problem}")
-    try:
-        return keras.models.load_model(path, compile=False)
-    except Exception as e:
-        raise UserError(f"{flag}: cannot read {path!r} as a Keras model: {first_line(e, 300)}") from None
 
 
 def _read_labels(path, classes, source):

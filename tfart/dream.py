@@ -23,7 +23,7 @@ import tensorflow as tf
 from tfart import backbones, generators, jobs, monitors, objectives
 from tfart.errors import UserError
 from tfart.objectives import Context, Objective
-from tfart.style_transfer import FOURIER_FEATURES
+from tfart.style_transfer import FOURIER_FEATURES, HASH_GRID
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,6 +72,9 @@ VISUALIZE = {
     "fft": (0.05, {}),
     "cppn": (0.01, {**FOURIER_FEATURES, "decorrelate": True}),
     "fourier_cppn": (0.01, {**FOURIER_FEATURES, "detail": 0.003, "decorrelate": True}),
+    # The style recipes' hash grid, and perception's strokes (tfart-perceive's lr): for caricatures.
+    "hashgrid": (0.01, HASH_GRID),
+    "strokes": (0.05, {"strokes": 128}),
 }
 
 
@@ -79,13 +82,28 @@ VISUALIZE = {
 LATENT_LR = 0.05
 
 
-def visualization_generator(parameterization, size, seed=0, batch=1, latent_dim=8):
-    """The generator a visualization optimizes, and its learning rate: (generator, lr).
+def visualization_generator(parameterization, size, seed=0, batch=1, latent_dim=8, width=None):
+    """The generator a visualization optimizes on a size x size canvas (size x width when given),
+    and its learning rate: (generator, lr).
 
     A batch of CPPNs shares one network and differs in its latent codes (latent_dim > 0)."""
     lr, kwargs = VISUALIZE[parameterization]
     latent = {"latent_dim": latent_dim if batch > 1 else 0} if parameterization in ("cppn", "fourier_cppn") else {}
-    return generators.make(parameterization, size, size, seed=seed, batch=batch, **latent, **kwargs), lr
+    if batch > 1 and parameterization in ("hashgrid", "strokes"):
+        raise UserError(f"--parameterization {parameterization}: draws one picture at a time; use pixel, fft, "
+                        "cppn or fourier_cppn for a batch")
+    return generators.make(parameterization, size, width or size, seed=seed, batch=batch, **latent, **kwargs), lr
+
+
+def defaults(source):
+    """The Defaults of a backbone: DEFAULTS for the networks above, else chosen from its layers
+    (backbones.Layers: DeepDream and channel 0 at three quarters of the depth), drawn at the
+    input size of a fixed-size model file, else at 224 px."""
+    if source in DEFAULTS:
+        return DEFAULTS[source]
+    layers = backbones.layers_of(source)
+    size = layers.side if backbones.is_file(source) else 224
+    return Defaults(dream_layers=(layers.deep,), channel=f"{layers.deep}:0", size=max(size, 32))
 
 
 def diversity_layer(layer):

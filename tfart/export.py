@@ -128,25 +128,13 @@ def save_keras(generator, path, flag="--out"):
     return path
 
 
-def keras_file_problem(path):
-    """Why `path` cannot be a Keras model file, judged by its first bytes, or None if it may be one:
-    a .keras file is a zip archive, a .h5 file an HDF5 one."""
-    import zipfile
-    if path.endswith(".keras"):
-        return None if zipfile.is_zipfile(path) else "not a zip archive, as a .keras file is (truncated, or another format)"
-    if path.endswith((".h5", ".hdf5")):
-        with open(path, "rb") as f:
-            hdf5 = f.read(8) == b"\x89HDF\r\n\x1a\n"
-        return None if hdf5 else "not an HDF5 file, as a .h5 file is (truncated, or another format)"
-    return "a Keras model file ends in .keras or .h5"
-
-
 def load_any(path, flag="--model"):
     """A tfart generator from a SavedModel folder (plain TF) or a .keras file (tfart classes)."""
     if os.path.isfile(path) and path.endswith(".keras"):
         import keras
         import tfart.generators  # noqa: F401  (registers the classes Keras needs)
-        problem = keras_file_problem(path)
+        from tfart.networks import file_problem
+        problem = file_problem(path)
         if problem:
             raise UserError(f"{flag}: {path!r} is not a readable tfart .keras file: {problem}")
         try:

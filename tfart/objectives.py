@@ -309,6 +309,62 @@ def diversity(layer):
     return Objective(fn, f"diversity:{layer}", [layer])
 
 
+def member(objective, index):
+    """`objective` of batch member `index` alone: it sees that image and its features as a batch of one."""
+    def fn(ctx):
+        return objective(Context(ctx.image[index:index + 1], {k: v[index:index + 1] for k, v in ctx.features.items()},
+                                 ctx.references))
+    return Objective(fn, f"{objective.name}@{index}", objective.layers, objective.references, objective.units)
+
+
+def interpolation(start, end, frames):
+    """Lucid's channel_interpolate for any two objectives: batch member i of `frames` minimises
+    (1 - t) * start + t * end with t = i / (frames - 1), so the batch morphs from one to the other.
+    One term, named 'START..END'."""
+    parts = [(1 - t) * member(start, i) + t * member(end, i)
+             for i, t in enumerate(tf.linspace(0.0, 1.0, frames).numpy().tolist())]
+    whole = sum(parts, 0)
+    return Objective(whole, f"{start.name}..{end.name}", whole.layers, whole.references, whole.units)
+
+
+def alignment(layer, decay=2.0, reach=4):
+    """Lucid's alignment penalty over a batch in order: the mean squared difference of `layer`'s
+    features between members d = 1..reach apart, divided by decay**d, summed. Adding it keeps
+    neighbouring frames of an interpolation laid out alike."""
+    def fn(ctx):
+        features = ctx.features[layer]
+        distances = range(1, min(reach, features.shape[0] - 1) + 1)  # the batch size is known when traced
+        return tf.add_n([tf.zeros([])] + [tf.reduce_mean(tf.square(features[d:] - features[:-d])) / decay ** d
+                                          for d in distances])
+    return Objective(fn, f"alignment:{layer}", [layer])
+
+
+def caricature(backbone, image, layer, power=1.0, name="caricature"):
+    """Lucid's feature inversion: draw the network's view of a photograph ([1, H, W, 3] in [0, 1],
+    the canvas's size). Minus the dot product of the image's features at `layer` with the
+    photograph's, divided by the photograph's norm and times their cosine similarity ** power:
+    the cosine similarity rises, and with it whatever the layer sees most strongly.
+    The photograph is a reference, transformed with the canvas."""
+    image = tf.constant(image, tf.float32)
+    target = tf.constant(backbone(image)[layer])
+
+    def fn(ctx):
+        seen = ctx.references[name][layer] if ctx.references else target
+        seen = tf.reshape(seen, [tf.shape(seen)[0], -1])
+        features = tf.reshape(ctx.features[layer], [tf.shape(ctx.features[layer])[0], -1])
+        dot = tf.reduce_sum(features * seen, axis=1)
+        seen_norm = tf.norm(seen, axis=1) + 1e-6
+        cosine = dot / (seen_norm * (tf.norm(features, axis=1) + 1e-6))
+        return -tf.reduce_mean(dot / seen_norm * tf.maximum(cosine, 1e-6) ** power)
+    return Objective(fn, name, [layer], references={name: image})
+
+
+def cosine_similarity(backbone, image, photo, layer):
+    """The cosine similarity of two images' features at `layer` (each [1, H, W, 3], one size)."""
+    a, b = (tf.reshape(backbone(tf.constant(x, tf.float32))[layer], [-1]) for x in (image, photo))
+    return float(tf.reduce_sum(a * b) / (tf.norm(a) * tf.norm(b) + 1e-12))
+
+
 def check(objective, backbone, flag="--objective"):
     """Raise a UserError unless every (layer, channel) the objective names exists in `backbone`."""
     for layer_name, index in objective.units:

@@ -75,6 +75,16 @@ RECIPES = {
 }
 
 
+def default_layers(source):
+    """(style layers, content layers) of a backbone: Gatys's for VGG, else its resolution stages'
+    outputs and its layer at three quarters of the depth (tfart.backbones.Layers)."""
+    if source in ("vgg16", "vgg19"):
+        return STYLE_LAYERS, CONTENT_LAYERS
+    from tfart import backbones
+    layers = backbones.layers_of(source)
+    return layers.style, (layers.deep,)
+
+
 def layers(style_layers=STYLE_LAYERS, content_layers=CONTENT_LAYERS, content_weight=1.0):
     """The backbone layers a style transfer reads (the content layers only when they count)."""
     return list(style_layers) + (list(content_layers) if content_weight else [])

@@ -27,8 +27,10 @@ flags.DEFINE_string("content", None, "Content image path, skimage:NAME, or noise
 flags.DEFINE_list("style", None, "One or more style images (comma-separated paths or skimage:NAME).")
 flags.DEFINE_list("style_blend", None, "Weights of the style images (equal by default).")
 RECIPE = "the parameterization's, see tfart.style_transfer.RECIPES"
-flags.DEFINE_list("content_layers", list(CONTENT_LAYERS), "Backbone layers of the content loss.")
-flags.DEFINE_list("style_layers", list(STYLE_LAYERS), "Backbone layers of the style loss.")
+flags.DEFINE_list("content_layers", None, f"Backbone layers of the content loss (default: {','.join(CONTENT_LAYERS)} "
+                  "for VGG, else the backbone's: --list_layers).")
+flags.DEFINE_list("style_layers", None, f"Backbone layers of the style loss (default: {','.join(STYLE_LAYERS)} "
+                  "for VGG, else the backbone's: --list_layers).")
 flags.DEFINE_float("content_weight", None, f"Weight of the content loss (default: {RECIPE}).")
 flags.DEFINE_float("style_weight", None, "Weight of the style loss, Gram matrices normalised by c*h*w "
                    f"(default: {RECIPE}).")
@@ -56,8 +58,8 @@ flags.DEFINE_integer("coarse_steps", 100, "Steps of the --coarse stage.")
 cli.define_optimization_flags(out="out/style.png", recipe=RECIPE)
 
 cli.not_empty("style", "one or more style images")
-cli.not_empty("style_layers", "at least one layer")
-cli.not_empty("content_layers", "at least one layer")
+for _name in ("style_layers", "content_layers"):
+    flags.register_validator(_name, lambda v: v is None or bool(v), message="needs at least one layer")
 for _name in ("content_weight", "style_weight", "tv_weight"):
     cli.at_least(_name, 0.0)
 flags.register_validator("style_blend", lambda v: v is None or all(cli.is_weight(b) for b in v),
@@ -95,6 +97,8 @@ def main(argv):
     from tfart import imaging, jobs, optimize, style_transfer
     from tfart.errors import UsageError
 
+    if FLAGS.list_layers:
+        return cli.list_layers()
     cli.use_seed()
     recipe = style_transfer.RECIPES[FLAGS.parameterization].replace(
         steps=FLAGS.steps, lr=FLAGS.lr, style_weight=FLAGS.style_weight, content_weight=FLAGS.content_weight,
@@ -117,11 +121,19 @@ def main(argv):
     transform = cli.transform(height, width)
     optimize.check(generator, settings, transform)  # before the backbone, which may download weights
 
-    backbone = cli.backbone(style_transfer.layers(FLAGS.style_layers, FLAGS.content_layers, recipe.content_weight))
+    style_layers, content_layers = FLAGS.style_layers, FLAGS.content_layers
+    if style_layers is None or (content_layers is None and recipe.content_weight):
+        chosen = style_transfer.default_layers(cli.backbone_name())
+        style_layers, content_layers = style_layers or chosen[0], content_layers or chosen[1]
+    backbone = cli.backbone(style_transfer.layers(style_layers, content_layers or (), recipe.content_weight))
     backbone.check_size(height, width)
+    for layer in backbone.layers:
+        if not backbone.spatial(layer):
+            raise UsageError(f"--style_layers/--content_layers: {layer} of {backbone.name} has no spatial output "
+                             "[height, width, channels]; choose convolutional layers (--list_layers)")
+    cli.grey_for(backbone, outputs)
     blend = [float(b) for b in FLAGS.style_blend] if FLAGS.style_blend else None
-    objective = style_transfer.objective(backbone, content, styles, recipe, FLAGS.style_layers,
-                                         FLAGS.content_layers, blend)
+    objective = style_transfer.objective(backbone, content, styles, recipe, style_layers, content_layers, blend)
     start = content if FLAGS.init == "content" else imaging.noise_image(height, width, 1, FLAGS.seed)
     init = jobs.Init(start, fit_steps=recipe.fit_steps if FLAGS.init == "content" else 0, fit_lr=recipe.fit_lr)
     result = jobs.run(generator, objective, backbone, height=height, width=width, settings=settings,
