@@ -47,7 +47,8 @@ run() { "$TFART_PYTHON" "$TFART_SCRIPTS/$1.py" "${@:2}"; }
 small_frames() { case "$*" in *--frames*|*.gif*|*.mp4*) echo --frames 3;; esac; }
 tfart-art() { run cppn_art "$@" --width 32 --height 32 $(small_frames "$@"); }
 tfart-render() { run render "$@" --width 48 --height 40 $(small_frames "$@"); }
-random_unless_hed() { case "$*" in *"--weights hed"*) ;; *) echo --weights none;; esac; }
+random_unless_hed() { case "$*" in *"--weights hed"*|*"--backbone out/"*) ;; *) echo --weights none;; esac; }
+python() { "$TFART_PYTHON" "$@"; }
 tfart-style() { run style_transfer "$@" $(random_unless_hed "$@") --size 48 --steps 2 --fit_steps 2 --coarse_steps 2; }
 tfart-dream() { run dream "$@" $(random_unless_hed "$@") --size 48 --steps 2 --octaves 1 --channels 2; }
 tfart-perceive() { run perceive "$@" --weights none --size 48 --budget 9 --upscale 2; }
@@ -83,7 +84,7 @@ def test_console_scripts_run_the_same_mains():
 def shell_commands():
     text = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read().replace("\\\n", " ")
     return [line.strip() for line in text.splitlines()
-            if line.startswith("    ") and line.strip().startswith(("tfart-", "for "))]
+            if line.startswith("    ") and line.strip().startswith(("tfart-", "for ", "python -c"))]
 
 
 @pytest.mark.slow
@@ -107,6 +108,7 @@ def test_readme_commands_run(tmp_path):
     assert (tmp_path / "out" / "perceive" / "seven.svg").exists() and (tmp_path / "out" / "perceive" / "goldfish.svg").exists()
     assert (tmp_path / "out" / "latent" / "walk.gif").exists() and (tmp_path / "out" / "latent" / "atlas.png").exists()
     assert (tmp_path / "out" / "studio" / "state.json").exists()
+    assert (tmp_path / "out" / "own" / "groups.png").exists() and (tmp_path / "out" / "own" / "morph.gif").exists()
 
 
 def test_readme_commands_write_under_out():

@@ -245,9 +245,9 @@ class Backbone:
         return model, found, list(found)
 
     def _free_size(self, base):
-        """Run at any input size when the requested layers allow it; then find the smallest side
-        that still gives every requested layer at least one position."""
-        if self.size and LOGITS not in self.layers:
+        """Run at any input size when the requested layers are all spatial and come before anything
+        that fixes the size; then find the smallest side that gives each of them a position."""
+        if self.size and all(len(t.shape) == 4 for t in self.model.outputs):
             free = keras.Input((None, None, self.channels_in))
             try:
                 model = keras.models.clone_model(self.model, input_tensors=free, clone_function=lambda l: l)

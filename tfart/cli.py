@@ -262,6 +262,10 @@ def define_picture_flags(size, seed_help, keyframes_help):
 
 
 # --- the flags of every optimization job -------------------------------------------------------------
+# The keras.applications networks --backbone names (tfart.networks.ARCHITECTURES, which needs Keras).
+BACKBONES = ("vgg16", "vgg19", "inception_v3", "resnet50", "mobilenet_v2", "efficientnet_b0", "convnext_tiny")
+
+
 def define_optimization_flags(out, steps=None, lr=None, layers_of="vgg19", recipe=None, transforms="none"):
     """Define the flags every optimization job shares; their defaults come from optimize.Settings,
     or, when `recipe` names where they come from, --steps and --lr default to None (that recipe's).
@@ -287,6 +291,8 @@ def define_optimization_flags(out, steps=None, lr=None, layers_of="vgg19", recip
     flags.DEFINE_string("backbone", layers_of, "The feature extractor (vgg16 when --weights hed): vgg16, vgg19, "
                         "inception_v3, resnet50, mobilenet_v2, efficientnet_b0, convnext_tiny, or a model file of "
                         "your own (.keras or .h5; its layers: --list_layers).")
+    flags.register_validator("backbone", lambda v: v in BACKBONES or "." in v or os.sep in v or os.path.exists(v),
+                             message=f"must be one of {', '.join(BACKBONES)}, or a model file (.keras or .h5)")
     flags.DEFINE_enum("input_range", "0,1", ["0,1", "-1,1", "0,255"],
                       "The pixel values a --backbone model file takes (a named network knows its own).")
     flags.DEFINE_bool("list_layers", False, "Print the --backbone's layers that objectives can use (name, output "

@@ -94,18 +94,15 @@ def main(argv):
     from tfart import dream
 
     if FLAGS.list_layers:
-        return cli.list_layers()
+        cli.list_layers()
+        return
     cli.use_seed()
     defaults = _Lazy(lambda: dream.defaults(cli.backbone_name()))
     outputs = cli.outputs(FLAGS.mode)
     outputs.check()
-    if FLAGS.mode == "dream":
-        return _dream(defaults, outputs)
-    if FLAGS.mode in ("groups", "caricature"):
-        return (_groups if FLAGS.mode == "groups" else _caricature)(defaults, outputs)
-    if FLAGS.mode == "interpolate":
-        return _interpolate(defaults, outputs)
-    return _visualize(defaults, outputs)
+    make = {"dream": _dream, "visualize": _visualize, "atlas": _visualize, "interpolate": _interpolate,
+            "groups": _groups, "caricature": _caricature}[FLAGS.mode]
+    make(defaults, outputs)
 
 
 class _Lazy:
@@ -148,7 +145,7 @@ def _dream(defaults, outputs):
     dream.octave_sizes(*photo.shape[1:3], octaves, scale, backbone.min_size)
     settings = cli.settings("weights", defaults.dream_steps, defaults.dream_lr)
     result = dream.deepdream(photo, objective, backbone, settings, outputs, octaves, scale, FLAGS.tile)
-    return cli.finish(result)
+    cli.finish(result)
 
 
 def _spatial(backbone, layers, flag):
@@ -188,8 +185,8 @@ def _visualize(defaults, outputs):
             # Compared after the ReLU, as Lucid does: see tfart.dream.diversity_layer.
             objective = objective + FLAGS.diversity * objectives.diversity(dream.diversity_layer(layer))
         backbone = cli.backbone(objective.layers, "--objective")
-        objectives.check(objective, backbone)
         _spatial_units(objective, backbone)
+        objectives.check(objective, backbone)
         batch = FLAGS.batch
     _draw(objective, backbone, batch, defaults, outputs)
 
@@ -244,8 +241,8 @@ def _interpolate(defaults, outputs):
     if aligned:  # compared after the ReLU, as the diversity penalty is
         objective = objective + FLAGS.alignment * objectives.alignment(dream.diversity_layer(first))
     backbone = cli.backbone(objective.layers, "--objective/--to")
-    objectives.check(objective, backbone, "--objective/--to")
     _spatial_units(objective, backbone)
+    objectives.check(objective, backbone, "--objective/--to")
     size = FLAGS.size or defaults.size
     animation = outputs.timelapse if outputs.timelapse and FLAGS.out.lower().endswith(cli.ANIMATIONS) else \
         outputs.png[:-len(".png")] + ".gif"

@@ -57,7 +57,8 @@ flags.DEFINE_float("coarse", 0.0, "Coarse to fine: first optimize a resolution-f
 flags.DEFINE_integer("coarse_steps", 100, "Steps of the --coarse stage.")
 cli.define_optimization_flags(out="out/style.png", recipe=RECIPE)
 
-cli.not_empty("style", "one or more style images")
+flags.register_multi_flags_validator(["style", "list_layers"], lambda f: bool(f["style"]) or f["list_layers"],
+                                     message="--style: needs one or more style images")
 for _name in ("style_layers", "content_layers"):
     flags.register_validator(_name, lambda v: v is None or bool(v), message="needs at least one layer")
 for _name in ("content_weight", "style_weight", "tv_weight"):
@@ -98,7 +99,8 @@ def main(argv):
     from tfart.errors import UsageError
 
     if FLAGS.list_layers:
-        return cli.list_layers()
+        cli.list_layers()
+        return
     cli.use_seed()
     recipe = style_transfer.RECIPES[FLAGS.parameterization].replace(
         steps=FLAGS.steps, lr=FLAGS.lr, style_weight=FLAGS.style_weight, content_weight=FLAGS.content_weight,
