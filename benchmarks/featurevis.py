@@ -95,8 +95,8 @@ def alignment_figure(args):
         frames, seconds = interpolate(kind, weight, backbone, args.start, args.end, args.frames, args.size,
                                       args.steps, args.seed)
         change = interpolation.frame_change(frames)
-        own = [activation(backbone, layer, c, frames[i:i + 1]) for c, i in ((start_channel, 0), (end_channel, -1))]
-        other = [activation(backbone, layer, c, frames[i:i + 1]) for c, i in ((start_channel, -1), (end_channel, 0))]
+        own = [activation(backbone, layer, c, frames[[i]]) for c, i in ((start_channel, 0), (end_channel, -1))]
+        other = [activation(backbone, layer, c, frames[[i]]) for c, i in ((start_channel, -1), (end_channel, 0))]
         morph = np.mean([(a - b) / max(abs(a) + abs(b), 1e-9) for a, b in zip(own, other)])
         base = base or (change, own)
         name = f"fft, alignment {weight:g}" if kind == "fft" else "cppn, latent line"

