@@ -82,6 +82,8 @@ def alignment_figure(args):
     try:
         backbone = Backbone("vgg16", [layer, dream.diversity_layer(layer)], weights="hed", layers_flag="--start")
         weights = [float(w) for w in args.alignments.split(",")]
+        if weights[0] != 0:
+            raise UserError("--alignments: start with 0, the frames without the penalty that the others are compared to")
         imaging.check_writable(args.alignment_sheet, "--alignment_sheet")
     except (UserError, ValueError) as e:
         raise SystemExit(f"error: {e}")

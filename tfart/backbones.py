@@ -100,11 +100,12 @@ def _auto_named(layer):
     return bool(re.fullmatch(re.escape(snake.lower()) + r"(_\d+)?", layer.name))
 
 
-def shapes_at(model, side, outputs=None):
+def shapes_at(model, size, outputs=None):
     """{name: output shape} of the model's dict output (or of `outputs`, {name: KerasTensor} in
-    the model) for a side x side input."""
+    the model) for an input of `size` (a side, or (height, width))."""
+    height, width = size if isinstance(size, tuple) else (size, size)
     probe = model if outputs is None else keras.Model(model.inputs[0], outputs)
-    spec = probe.compute_output_spec(keras.KerasTensor((1, side, side, model.inputs[0].shape[-1])))
+    spec = probe.compute_output_spec(keras.KerasTensor((1, height, width, model.inputs[0].shape[-1])))
     return {name: tuple(t.shape) for name, t in spec.items()}
 
 
@@ -116,7 +117,7 @@ class Layers:
     quarters of the depth, for DeepDream, channels and content; `style`, up to five resolution
     stages' outputs."""
     source: str
-    side: int
+    size: tuple      # (height, width) of the probe input: the model's own, or PROBE x PROBE
     spatial: dict    # name: (1, h, w, c)
     plumbing: tuple  # names of padding and normalisation layers (never a default)
     logits: int
@@ -143,9 +144,9 @@ class Layers:
     def table(self):
         """--list_layers' lines: each layer's name, output shape and channels."""
         lines = [f"{self.source}: {len(self.spatial)} layers with a spatial output (shapes for a "
-                 f"{self.side} x {self.side} input)", f"{'layer':<44}{'output shape':<22}{'channels':>8}"]
+                 f"{self.size[1]} x {self.size[0]} input)", f"{'layer':<44}{'output shape':<22}{'channels':>8}"]
         lines += [f"{name:<44}{str(shape):<22}{shape[-1]:>8}" for name, shape in self.spatial.items()]
-        if self.source.startswith("vgg"):
+        if self.source in ("vgg16", "vgg19"):
             lines.append("each convolution also as NAME_pre_relu: its output before the ReLU")
         if self.unnamed:
             lines.append(f"{self.unnamed} unnamed layers left out: Keras numbers them anew in each build")
@@ -157,25 +158,34 @@ class Layers:
 
 def layers_of(source, flag="--backbone"):
     """The Layers of a keras.applications name (its convolutional part, built without weights:
-    they do not change its layers) or of a model file."""
+    they do not change its layers) or of a model file. The layers of a model nested inside a
+    file's model are not listed: the nested model is one layer."""
     if source in ARCHITECTURES:
-        model = networks.application(source, None, flag)
-        side, logits = PROBE, 1000
-        usable = [layer for layer in model.layers if not _auto_named(layer)]
-    else:
-        _check_source(source, flag)
-        model = load_file(source, flag)
-        height, width, _channels = networks.image_input(model, source, flag)
-        side = int(min(height, width)) if height and width else PROBE
-        out = model.outputs[0].shape if len(model.outputs) == 1 else ()
-        logits = int(out[1]) if len(out) == 2 and out[1] else 0
-        usable = model.layers
+        return _application_layers(source, flag)
+    _check_source(source, flag)
+    model = load_file(source, flag)
+    height, width, _channels = networks.image_input(model, source, flag)
+    out = model.outputs[0].shape if len(model.outputs) == 1 else ()
+    logits = int(out[1]) if len(out) == 2 and out[1] else 0
+    return _layers(source, model, model.layers, (int(height), int(width)) if height and width else (PROBE, PROBE),
+                   logits, flag)
+
+
+@functools.lru_cache(maxsize=4)
+def _application_layers(source, flag):
+    model = networks.application(source, None, flag)
+    return _layers(source, model, [layer for layer in model.layers if not _auto_named(layer)], (PROBE, PROBE),
+                   1000, flag)
+
+
+def _layers(source, model, usable, size, logits, flag):
     outputs = {k: v for k, v in _layer_outputs(usable).items() if len(v.shape) == 4}
     plumbing = tuple(k for k in outputs if isinstance(model.get_layer(k), _PLUMBING))
-    if len(outputs) == len(plumbing):
+    found = Layers(source, size, shapes_at(model, size, outputs), plumbing, logits, len(model.layers) - len(usable))
+    if not found.stages():
         raise UserError(f"{flag}: {source!r} has no layer with a spatial output [height, width, channels] "
                         "to read features from")
-    return Layers(source, side, shapes_at(model, side, outputs), plumbing, logits, len(model.layers) - len(usable))
+    return found
 
 
 class Backbone:
@@ -211,7 +221,7 @@ class Backbone:
         # A functional model over the chosen outputs keeps only the layers they depend on.
         self.model = keras.Model(base.inputs[0], outputs, name=f"{re.sub(r'[^A-Za-z0-9_]', '_', self.name)}_features")
         if name not in ARCHITECTURES:
-            self._free_size(base)
+            self._free_size()
         self.model.trainable = False
 
     def _application(self, weights, flag):
@@ -247,7 +257,7 @@ class Backbone:
             found[LOGITS] = keras.ops.log(out + 1e-12) if networks.softmax_ended(model) else out
         return model, found, list(found)
 
-    def _free_size(self, base):
+    def _free_size(self):
         """Run at any input size when the requested layers are all spatial and come before anything
         that fixes the size; then find the smallest side that gives each of them a position."""
         if self.size and all(len(t.shape) == 4 for t in self.model.outputs):

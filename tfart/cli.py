@@ -370,13 +370,7 @@ def backbone(layers, layers_flag="--style_layers/--content_layers"):
 
 def grey_for(backbone, outputs):
     """A one-channel backbone sees the picture's luminance: what is drawn for it is written grey."""
-    if backbone.grey:
-        import numpy as np
-
-        from tfart.networks import LUMA as luma
-        then = outputs.postprocess
-        outputs.postprocess = lambda image: np.repeat(
-            np.asarray(then(image) if then else image)[..., :3] @ luma, 3).reshape(np.shape(image))
+    outputs.grey = outputs.grey or backbone.grey
 
 
 def list_layers():

@@ -102,7 +102,7 @@ def defaults(source):
     if source in DEFAULTS:
         return DEFAULTS[source]
     layers = backbones.layers_of(source)
-    size = layers.side if backbones.is_file(source) else 224
+    size = min(layers.size) if backbones.is_file(source) else 224
     return Defaults(dream_layers=(layers.deep,), channel=f"{layers.deep}:0", size=max(size, 32))
 
 
@@ -219,7 +219,8 @@ def deepdream(photo, objective, backbone, settings, outputs=None, octaves=4, oct
     settings.check()
     generator = generators.PixelImage(height, width)
     generator.assign_image(photo)
-    timelapse = [monitors.Timelapse(outputs.timelapse, outputs.timelapse_every)] if outputs.timelapse else []
+    timelapse = [monitors.Timelapse(outputs.timelapse, outputs.timelapse_every, grey=outputs.grey)] \
+        if outputs.timelapse else []
     stage = dataclasses.replace(outputs, timelapse=None, export=None, checkpoints=None)
     steps, losses = 0, []
     for k, (h, w) in enumerate(sizes):

@@ -146,6 +146,15 @@ def save_animation(path, frames, fps=12, flag="--out"):
     return path
 
 
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)  # Rec. 601 luma weights of R, G, B
+
+
+def luminance(image):
+    """[..., 3] RGB -> the same shape, each pixel its luminance in all three channels (grey)."""
+    image = np.asarray(image, np.float32)
+    return np.repeat((image @ LUMA)[..., None], 3, axis=-1)
+
+
 def contact_sheet(images, columns=None, gap=4, background=255, labels=None):
     """Tile equal-sized [H, W, 3] images into one uint8 sheet with `gap` pixels between them,
     and with `labels` (one short text per image) written under each."""

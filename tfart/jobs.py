@@ -42,6 +42,7 @@ class Outputs:
     upscale: int = 0                   # also render at this many times the size, as PNG_xN.png
     export: Optional[str] = None       # SavedModel folder of the trained generator
     postprocess: Optional[Callable] = None  # [H, W, 3] float in [0, 1] -> the same, before writing
+    grey: bool = False                 # written in luminance (a one-channel backbone's pictures), time-lapse too
     about: dict = dataclasses.field(default_factory=dict)  # recorded in the SavedModel's config()
     labels: Optional[list] = None      # a batch's PNG is a contact sheet; these label its images
     progress: bool = True              # progress lines on stderr
@@ -195,7 +196,7 @@ def run(generator, objective, backbone=None, *, height, width, settings=None, ou
     if outputs.logdir:
         watchers.append(monitors.TensorBoard(outputs.logdir))
     if outputs.timelapse:
-        watchers.append(monitors.Timelapse(outputs.timelapse, outputs.timelapse_every))
+        watchers.append(monitors.Timelapse(outputs.timelapse, outputs.timelapse_every, grey=outputs.grey))
     watchers.extend(watch)
 
     result = optimize.optimize(generator, objective, backbone, height, width, settings, transform,
@@ -243,7 +244,8 @@ def _initialise(generator, init, height, width, progress, subpixel=False):
 
 
 def _finish(image, outputs):
-    return outputs.postprocess(image) if outputs.postprocess else image
+    image = outputs.postprocess(image) if outputs.postprocess else image
+    return imaging.luminance(image) if outputs.grey else image
 
 
 def _write_image(generator, height, width, outputs):

@@ -70,20 +70,24 @@ class Timelapse(Monitor):
     One Timelapse watching several runs in turn (DeepDream's octaves) makes one animation of
     them all, rewritten at the end of each."""
 
-    def __init__(self, path, every=10, fps=12):
-        self.path, self.every, self.fps, self.frames = path, every, fps, []
+    def __init__(self, path, every=10, fps=12, grey=False):
+        self.path, self.every, self.fps, self.frames, self.grey = path, every, fps, [], grey
+
+    def _frame(self, run):
+        image = run.image()
+        return imaging.to_uint(imaging.luminance(image) if self.grey else image)
 
     def on_start(self, run):
         if not self.frames:  # a later run starts where the last one's final frame ended
-            self.frames.append(imaging.to_uint(run.image()))
+            self.frames.append(self._frame(run))
 
     def on_step(self, run, loss, terms):
         if run.step % self.every == 0:
-            self.frames.append(imaging.to_uint(run.image()))
+            self.frames.append(self._frame(run))
 
     def on_end(self, run, result):
         if run.step % self.every:
-            self.frames.append(imaging.to_uint(run.image()))
+            self.frames.append(self._frame(run))
         imaging.save_animation(self.path, self.frames, fps=self.fps, flag="--timelapse")
 
 

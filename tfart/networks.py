@@ -24,11 +24,11 @@ import numpy as np
 import tensorflow as tf
 
 from tfart import hed
+from tfart.imaging import LUMA
 from tfart.errors import UserError, first_line
 
 # Mean pixel of ImageNet in BGR order, on the 0-255 scale ("caffe" preprocessing of VGG and ResNet).
 _VGG_MEAN_BGR = np.array([103.939, 116.779, 123.68], np.float32)
-LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 INPUT_RANGES = {"0,1": (0.0, 1.0), "-1,1": (-1.0, 1.0), "0,255": (0.0, 255.0)}
 
 

@@ -66,7 +66,8 @@ flags.DEFINE_integer("batch", 1, "visualize: images drawn at once (a CPPN batch 
 flags.DEFINE_float("diversity", 0.0, "visualize: weight of the diversity penalty between the batch's images.")
 flags.DEFINE_string("layer", None, f"atlas, groups, caricature: the layer (default: that of {DEFAULTS} objective).")
 flags.DEFINE_list("channels", ["16"], "atlas: K for the first K channels, or a list of channels.")
-flags.DEFINE_integer("size", None, "visualize, atlas: canvas side; dream: longer side of the photograph "
+flags.DEFINE_integer("size", None, "visualize, atlas, interpolate: canvas side; dream, groups, caricature: longer "
+                     "side of the photograph (groups draws at most 160 px) "
                      f"(default: {DEFAULTS} for visualize, the photograph's own size for dream).")
 flags.DEFINE_integer("latent_dim", 8, "Latent size of a CPPN batch.")
 cli.define_optimization_flags(out="out/dream", recipe=DEFAULTS, layers_of="inception_v3",
@@ -244,23 +245,24 @@ def _interpolate(defaults, outputs):
     _spatial_units(objective, backbone)
     objectives.check(objective, backbone, "--objective/--to")
     size = FLAGS.size or defaults.size
-    animation = outputs.timelapse if outputs.timelapse and FLAGS.out.lower().endswith(cli.ANIMATIONS) else \
-        outputs.png[:-len(".png")] + ".gif"
-    if animation == outputs.timelapse:
-        outputs.timelapse = FLAGS.timelapse
+    # --out x.png or x.gif: the frames' sheet x.png and their GIF x.gif (not a time-lapse).
+    sheet, animation = outputs.png, outputs.png[:-len(".png")] + ".gif"
+    if FLAGS.out.lower().endswith(cli.ANIMATIONS):
+        animation, outputs.timelapse = outputs.timelapse, FLAGS.timelapse
+    if outputs.timelapse and os.path.abspath(outputs.timelapse) == os.path.abspath(animation):
+        raise UsageError(f"--timelapse: {FLAGS.timelapse!r} is where the frames' GIF goes; name another file")
     imaging.check_animation_path(animation, "--out")
-    outputs.labels = [f"t={t:.2f}" for t in (i / (FLAGS.frames - 1) for i in range(FLAGS.frames))]
+    backbone.check_size(size, size)
     made = interpolation.generator(FLAGS.parameterization, size, FLAGS.frames, FLAGS.seed, FLAGS.latent_dim)
+    outputs.png = None  # the frames are written below, as rows of up to 8 that read as a morph
     generator = _draw(objective, backbone, FLAGS.frames, defaults, outputs, generator=made, size=size)
     frames = rendering.render(generator, size, size)
-    if outputs.postprocess:
-        frames = [outputs.postprocess(f) for f in frames]
-    # The sheet again as rows of up to 8 frames, which read as a morph from left to right.
-    imaging.save_png(outputs.png, imaging.contact_sheet(list(frames), columns=min(FLAGS.frames, 8),
-                                                        labels=outputs.labels) / 255.0)
-    loop = list(frames) + list(frames[-2:0:-1])  # there and back
+    frames = [imaging.luminance(f) if outputs.grey else f for f in frames]
+    labels = [f"t={i / (FLAGS.frames - 1):.2f}" for i in range(FLAGS.frames)]
+    imaging.save_png(sheet, imaging.contact_sheet(frames, columns=min(FLAGS.frames, 8), labels=labels) / 255.0)
+    loop = frames + frames[-2:0:-1]  # there and back
     imaging.save_animation(animation, [imaging.to_uint(f) for f in loop], fps=8, flag="--out")
-    print(f"wrote {animation}  (frame-to-frame change {interpolation.frame_change(frames):.4f}"
+    print(f"wrote {sheet}\nwrote {animation}  (frame-to-frame change {interpolation.frame_change(frames):.4f}"
           f"{', alignment ' + format(FLAGS.alignment, 'g') if aligned else ''})")
 
 
@@ -282,6 +284,7 @@ def _groups(defaults, outputs):
     layer = FLAGS.layer or defaults.channel.split(":")[0]
     backbone = cli.backbone([layer], "--layer")
     _spatial(backbone, [layer], "--layer")
+    backbone.check_size(*photo.shape[1:3])
     found = groups.neuron_groups(backbone(photo)[layer][0].numpy(), FLAGS.groups, FLAGS.seed)
     objective = sum(objectives.direction(layer, d, batch=i, name=f"group{i}@{layer}")
                     for i, d in enumerate(found.directions))
@@ -290,8 +293,8 @@ def _groups(defaults, outputs):
     size = min(FLAGS.size or defaults.size, 160)
     generator = _draw(objective, backbone, FLAGS.groups, defaults, outputs, size=size)
     drawings = rendering.render(generator, size, size)
-    if outputs.postprocess:
-        drawings = np.stack([outputs.postprocess(d) for d in drawings])
+    if outputs.grey:
+        drawings = imaging.luminance(drawings)
     sheet = groups.figure(photo[0], found, drawings, f"{os.path.basename(FLAGS.image)} at {layer} of {backbone.name}")
     print(f"wrote {imaging.save_png(figure, sheet.astype(np.float32) / 255.0)}  ({FLAGS.groups} groups, "
           f"relative reconstruction error {found.error:.3f})")
@@ -304,6 +307,7 @@ def _caricature(defaults, outputs):
     layer = FLAGS.layer or defaults.channel.split(":")[0]
     backbone = cli.backbone([layer], "--layer")
     _spatial(backbone, [layer], "--layer")
+    backbone.check_size(*photo.shape[1:3])
     objective = objectives.caricature(backbone, photo, layer, FLAGS.power)
     height, width = photo.shape[1:3]
     made = dream.visualization_generator(FLAGS.parameterization, height, FLAGS.seed, width=width)
