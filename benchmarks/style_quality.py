@@ -78,11 +78,12 @@ def peaks(image):
 
 
 def transfer(parameterization, backbone, content, style, seed, steps=None, before=False, content_weight=None,
-             coarse=None, subpixel=None, lr=None, **changes):
+             coarse=None, subpixel=None, lr=None, watch=(), **changes):
     """Run one style transfer at the recipe's defaults (or the old ones), `changes` to its generator:
     (generator, History, seconds, start time, recipe). Also the seed experiment's run
     (benchmarks/parameterizations.py: content weight 0, the noise as content, a coarse stage,
-    sampling at the pixel centres or within the pixels)."""
+    sampling at the pixel centres or within the pixels, a cellular automaton grown from its seed
+    with `watch`, more monitors)."""
     keras.utils.set_random_seed(seed)
     recipe = (BEFORE if before else style_transfer.RECIPES[parameterization]).replace(
         steps=steps, content_weight=content_weight, subpixel=subpixel, lr=lr)
@@ -91,10 +92,12 @@ def transfer(parameterization, backbone, content, style, seed, steps=None, befor
     objective = style_transfer.objective(backbone, content, [style], recipe)
     history = monitors.History()
     start = time.perf_counter()
+    init = None if generator.animated else jobs.Init(content, recipe.fit_steps, recipe.fit_lr)
     jobs.run(generator, objective, backbone, height=height, width=width,
-             settings=optimize.Settings(steps=recipe.steps, lr=recipe.lr, subpixel=recipe.subpixel),
-             outputs=jobs.Outputs(progress=False, checkpoint_every=0),
-             init=jobs.Init(content, recipe.fit_steps, recipe.fit_lr), watch=[history], coarse=coarse)
+             settings=optimize.Settings(steps=recipe.steps, lr=recipe.lr, subpixel=recipe.subpixel,
+                                        normalize_gradients=recipe.normalize_gradients),
+             outputs=jobs.Outputs(progress=False, checkpoint_every=0), init=init, watch=[history, *watch],
+             coarse=coarse)
     seconds = time.perf_counter() - start
     return generator, history, seconds, start, recipe
 

@@ -232,7 +232,7 @@ def test_coarse_to_fine_runs_a_small_canvas_first_and_refuses_what_it_cannot_shr
     assert np.abs(g.image(SIZE, SIZE).numpy() - before).max() > 0
     assert jobs.Coarse(scale=0.25).size(32, 64) == (8, 16)
     for kwargs, message in [
-            (dict(generator=generators.make("pixel", SIZE, SIZE)), "--coarse: pixel and fft images have a fixed size"),
+            (dict(generator=generators.make("pixel", SIZE, SIZE)), "--coarse: pixel, fft and nca run at one size"),
             (dict(objective=objective), "--content_weight 0"),
             (dict(coarse=jobs.Coarse(scale=1.5)), "--coarse: .* between 0 and 1"),
             (dict(coarse=jobs.Coarse(steps=0)), "--coarse_steps"),

@@ -323,8 +323,9 @@ def define_optimization_flags(out, steps=None, lr=None, layers_of="vgg19", recip
         message="--optimizer lbfgs: needs a deterministic objective; use --transforms none")
 
 
-def settings(train="weights", steps=None, lr=None, subpixel=False):
-    """optimize.Settings from the shared flags (`steps`, `lr` and `subpixel` where the flags were left unset)."""
+def settings(train="weights", steps=None, lr=None, subpixel=False, normalize_gradients=False):
+    """optimize.Settings from the shared flags (`steps`, `lr`, `subpixel` and `normalize_gradients` where
+    the flags were left unset)."""
     from tfart.optimize import Settings
     steps = FLAGS.steps if FLAGS.steps is not None else steps
     lr = FLAGS.lr if FLAGS.lr is not None else lr
@@ -332,8 +333,10 @@ def settings(train="weights", steps=None, lr=None, subpixel=False):
         subpixel = FLAGS.subpixel
     elif FLAGS.optimizer == "lbfgs":
         subpixel = False  # a recipe's default yields to L-BFGS, which needs a deterministic objective
+    if FLAGS["normalize_gradients"].present:
+        normalize_gradients = FLAGS.normalize_gradients
     return Settings(steps=steps, lr=lr, optimizer=FLAGS.optimizer, schedule=FLAGS.schedule,
-                    train=train, clip_norm=FLAGS.clip_norm, normalize_gradients=FLAGS.normalize_gradients,
+                    train=train, clip_norm=FLAGS.clip_norm, normalize_gradients=normalize_gradients,
                     jit_compile=FLAGS.jit_compile, subpixel=subpixel)
 
 

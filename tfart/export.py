@@ -7,6 +7,9 @@ The SavedModel has these functions (also as signatures):
   config()                                       -> JSON string describing the generator
   encode(images)                                 -> [B, latent_dim], only for a VAE's decoder:
                                                     the encoder's mean code of [B, S, S, C] images
+  seed_state(height, width), advance(state, steps, seed, start), picture(state)
+                                                 -> only for a cellular automaton (generators.nca):
+                                                    its seed, its run, and what a state shows
 Load with `tf.saved_model.load(path)` and call `m.render(height=512, width=512, z=m.default_z())`.
 """
 import json
@@ -29,6 +32,8 @@ class _Exported(tf.Module):
                                   input_signature=[scalar, scalar, latent])
         self.render_tile = tf.function(generator.render_tile, input_signature=generator.tile_signature)
         self.default_z = tf.function(generator.default_z, input_signature=[])
+        for name, function in generator.exported_functions().items():  # a cellular automaton's own
+            setattr(self, name, function)
         text = json.dumps(description)
         self.config = tf.function(lambda: tf.constant(text), input_signature=[])
         if encoder is not None:
@@ -86,6 +91,22 @@ class LoadedGenerator:
         self.default_tile = int(self.description.get("default_tile", 512))
         self.prior = self.description.get("config", {}).get("prior", "uniform")
         self.encoder_input = self.description.get("encoder_input")  # [S, S, C] or None
+
+    @property
+    def animated(self):
+        """Whether it is a cellular automaton, which runs (tfart.generators.nca.animate)."""
+        return hasattr(self.module, "advance")
+
+    @property
+    def render_steps(self):
+        return int(self.description["config"].get("render_steps", 0))
+
+    @property
+    def seed(self):
+        return int(self.description["config"].get("seed", 0))
+
+    def exported_functions(self):
+        return {name: getattr(self.module, name) for name in ("seed_state", "advance", "picture")}
 
     def compiled_render_tile(self):
         return self.module.render_tile

@@ -27,6 +27,7 @@ import numpy as np
 
 from tfart import export, imaging, monitors, objectives, optimize, rendering
 from tfart.errors import UserError
+from tfart.generators import nca
 
 
 @dataclasses.dataclass
@@ -43,6 +44,9 @@ class Outputs:
     export: Optional[str] = None       # SavedModel folder of the trained generator
     postprocess: Optional[Callable] = None  # [H, W, 3] float in [0, 1] -> the same, before writing
     grey: bool = False                 # written in luminance (a one-channel backbone's pictures), time-lapse too
+    animation: Optional[str] = None    # .gif or .mp4 of a finished cellular automaton growing from its seed
+    animation_frames: int = 48         # its frames, spread over the automaton's render_steps
+    damage: bool = False               # the animation runs twice as long and erases a disc in its middle
     about: dict = dataclasses.field(default_factory=dict)  # recorded in the SavedModel's config()
     labels: Optional[list] = None      # a batch's PNG is a contact sheet; these label its images
     progress: bool = True              # progress lines on stderr
@@ -60,6 +64,13 @@ class Outputs:
             imaging.check_writable(self.png, "--out")
         if self.timelapse:
             imaging.check_animation_path(self.timelapse, "--timelapse")
+        if self.animation:
+            imaging.check_animation_path(self.animation, "--out")
+            if generator is not None and not generator.animated:
+                raise UserError(f"--out: {self.animation!r}: only a cellular automaton (nca) runs as an animation; "
+                                "the optimization's time-lapse is --timelapse")
+        if self.damage and not self.animation:
+            raise UserError("--damage: erases part of a growing automaton's animation; name one with --out x.gif")
         if self.export:
             imaging.check_writable(self.export, "--export", kind="folder")
         if self.logdir:
@@ -71,6 +82,9 @@ class Outputs:
         if self.upscale:
             if self.png is None:
                 raise UserError("--upscale: needs a PNG to write (--out)")
+            if generator is not None and generator.animated:
+                raise UserError("--upscale: a cellular automaton grows more texture on a bigger grid, not a bigger "
+                                "picture; render its --export with tfart-render --width W --height H")
             if generator is not None and not generator.resolution_free:
                 raise UserError(f"--upscale: the {generator.name} parameterization is a fixed-size "
                                 "image; use a CPPN or Fourier-CPPN")
@@ -106,7 +120,7 @@ class Coarse:
         if self.steps < 1:
             raise UserError(f"--coarse_steps: must be at least 1, got {self.steps}")
         if not generator.resolution_free:
-            raise UserError("--coarse: pixel and fft images have a fixed size; use a resolution-free "
+            raise UserError("--coarse: pixel, fft and nca run at one size; use a resolution-free "
                             "parameterization (cppn, fourier_cppn, hashgrid)")
         if objective.references:
             raise UserError("--coarse: the objective compares with a reference image at the canvas's size "
@@ -220,6 +234,10 @@ def write(generator, height, width, outputs, finished=True):
             big = imaging.batch_image(rendering.render(generator, height * outputs.upscale,
                                                        width * outputs.upscale), outputs.labels)
             written.append(imaging.save_png(outputs.upscaled_png(), _finish(big, outputs), flag="--upscale"))
+        if outputs.animation:
+            frames = nca.animate(generator, height, width, outputs.animation_frames, generator.render_steps,
+                                 seed=generator.seed, damage=outputs.damage)
+            written.append(imaging.save_animation(outputs.animation, [_finish(f, outputs) for f in frames]))
         if outputs.export:
             export.export(generator, outputs.export, **outputs.about)
             written.append(outputs.export)

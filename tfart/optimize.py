@@ -61,14 +61,19 @@ def make_optimizer(settings):
     return keras.optimizers.Adam(learning_rate=lr)
 
 
-def evaluate(generator, objective, backbone, height, width, transform=None, offset=None):
+def evaluate(generator, objective, backbone, height, width, transform=None, offset=None, training=False):
     """Render the image, show it (transformed) to the backbone, and evaluate: {term: scalar}.
 
     With a transform, the objective's reference images are stacked under the canvas and
     transformed with it in one batch, so that they see the same random shift, scale and rotation.
     offset: (dx, dy) in pixels, where within each pixel a resolution-free generator is sampled.
+    training: the generator's training pictures and its own terms (Generator.training_image: a
+    cellular automaton's pool rollouts and overflow term) instead of its canvas.
     """
-    return score(generator.image(height, width, offset=offset), objective, backbone, height, width, transform)
+    if not training:
+        return score(generator.image(height, width, offset=offset), objective, backbone, height, width, transform)
+    image, own = generator.training_image(height, width, offset=offset)
+    return {**score(image, objective, backbone, height, width, transform), **own}
 
 
 def score(image, objective, backbone, height, width, transform=None):
@@ -117,7 +122,7 @@ def make_step(generator, objective, backbone, height, width, variables, optimize
     def step():
         offset = tf.random.uniform([2], -0.5, 0.5) if settings.subpixel else None
         loss, terms, grads = loss_and_gradients(
-            lambda: evaluate(generator, objective, backbone, height, width, transform, offset), variables)
+            lambda: evaluate(generator, objective, backbone, height, width, transform, offset, training=True), variables)
         if settings.normalize_gradients:
             grads = [g / (tf.norm(g) + 1e-8) for g in grads]
         if settings.clip_norm:
@@ -150,6 +155,9 @@ def check(generator, settings, transform=None):
     if settings.subpixel and not generator.resolution_free:
         raise UserError("--subpixel: pixel and fft images have a fixed size, with nothing between their "
                         "pixels; it needs a resolution-free generator")
+    if settings.optimizer == "lbfgs" and getattr(generator, "stochastic", False):
+        raise UserError(f"--optimizer lbfgs: needs a deterministic objective; the {generator.name} generator's "
+                        "training runs are random (use adam)")
     if settings.optimizer == "lbfgs" and (transform is not None or settings.subpixel):
         fixes = ["--transforms none"] * (transform is not None) + ["--nosubpixel"] * settings.subpixel
         raise UserError(f"--optimizer lbfgs: needs a deterministic objective; use {' and '.join(fixes)}")

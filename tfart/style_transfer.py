@@ -30,6 +30,9 @@ FOURIER_FEATURES = {"encoder": "fourier", "sigma": 6.0, "features": 128, "activa
 # Finer levels do not pay: the seed experiment at 128 px for 150 steps ended at style loss 0.61
 # with 512 cells (4 per pixel) and 0.57 with 128, and a 16x render of the 512-cell grid showed
 # its untrained corners as a dotted mesh; 64 cells (2 pixels each) ended at 0.75.
+NCA_STEPS = 1000
+NCA_SIZE = 128  # the paper's training grid; tfart-render runs the automaton on any bigger one
+
 HASH_GRID = {"levels": 16, "log2_table": 14, "coarsest": 8, "hidden": 64, "depth": 2}
 
 
@@ -40,8 +43,8 @@ class Recipe:
     lr, steps: the Adam run. style_weight, content_weight, tv_weight: the loss balance (Gram
     matrices normalised by c*h*w, mean squared content error). fit_steps, fit_lr: steps that fit a
     CPPN to the content image before the style stage (with --init content). subpixel: optimize
-    at random points within the pixels (optimize.Settings). generator: keyword arguments of
-    generators.make.
+    at random points within the pixels (optimize.Settings). normalize_gradients: each variable's
+    gradient divided by its norm (optimize.Settings). generator: keyword arguments of generators.make.
     """
     lr: float
     steps: int = 300
@@ -51,6 +54,7 @@ class Recipe:
     fit_steps: int = 0
     fit_lr: float = 0.001
     subpixel: bool = False
+    normalize_gradients: bool = False
     generator: dict = dataclasses.field(default_factory=dict)
 
     def replace(self, **changes):
@@ -72,6 +76,9 @@ RECIPES = {
     # content distances each time. The lower the detail, the less the head can grow the lattice.
     "fourier_cppn": Recipe(lr=0.003, fit_steps=300, generator={**FOURIER_FEATURES, "detail": 0.003}),
     "hashgrid": Recipe(lr=0.01, fit_steps=100, fit_lr=0.01, subpixel=True, generator=HASH_GRID),
+    # A cellular automaton grows a texture from its seed: style only, with the paper's Adam lr
+    # 2e-3 and per-variable gradient normalisation (Mordvintsev et al. 2021).
+    "nca": Recipe(lr=0.002, steps=NCA_STEPS, content_weight=0.0, normalize_gradients=True),
 }
 
 

@@ -5,6 +5,7 @@
     tfart-render --model saved_models/cppn_kaleidoscope --frames 60 --out out/loop.gif
     tfart-render --model out/latent/decoder --samples 16 --width 96 --height 96 --out out/samples.png
     tfart-render --model out/latent/decoder --walk one.png,seven.png --out out/walk.gif
+    tfart-render --model out/texture_model --width 1024 --height 1024 --frames 96 --out out/big.gif
 
 --model takes a SavedModel folder (from --export; needs only TensorFlow) or a .keras file.
 A recipe (.json written by tfart-art) names its .keras model and latent code.
@@ -12,7 +13,9 @@ A recipe (.json written by tfart-art) names its .keras model and latent code.
 --frames); --out FOLDER writes FOLDER/render.png (render.gif with --frames). Random codes come from
 the model's prior (uniform in [-1, 1] for art CPPNs, N(0, I) for a VAE's decoder). --samples N
 draws N of them into one contact sheet; --walk encodes images with the encoder that
-tfart-train-latent --export saves beside its decoder and loops through their codes.
+tfart-train-latent --export saves beside its decoder and loops through their codes. A cellular
+automaton (tfart-style --parameterization nca --export) grows on a grid of any size: a still is
+its state after --steps steps from its seed, an animation shows it growing (--damage: and regrowing).
 (scripts/render.py is the same command.)
 """
 import json
@@ -35,7 +38,13 @@ flags.DEFINE_integer("samples", 0, "Draw this many random codes from the model's
 flags.DEFINE_list("walk", None, "Image files to encode (a VAE decoder from tfart-train-latent --export) "
                   "and walk between, in a loop.")
 
+flags.DEFINE_integer("steps", None, "A cellular automaton's (nca) steps from its seed to the last frame "
+                     "(default: the model's render_steps).")
+flags.DEFINE_bool("damage", False, "A cellular automaton's animation runs twice as long and a disc in its middle "
+                  "is erased halfway, to show it regrow.")
+
 cli.positive("tile", 8192)
+cli.positive("steps", 100000)
 cli.at_least("samples", 0)
 flags.register_validator("walk", lambda v: v is None or bool(v), message="needs two or more image files")
 flags.register_validator("model", lambda v: v is None or v.strip() != "", "must not be empty")
@@ -140,6 +149,25 @@ def main(argv):
         imaging.check_animation_path(path, "--out")
     imaging.check_writable(path)
     generator = export.load_any(model, flag="--model" if FLAGS.model else "--recipe")
+    animated = getattr(generator, "animated", False)
+    if FLAGS.damage and not (animated and frames):
+        raise UsageError("--damage: erases part of a cellular automaton's animation; give an nca export and an "
+                         "animation (--out x.gif)")
+    if FLAGS["steps"].present and not animated:
+        raise UsageError("--steps: counts a cellular automaton's steps; this generator is not one")
+    if animated and (FLAGS.samples or FLAGS.walk):
+        raise UsageError(f"--{'samples' if FLAGS.samples else 'walk'}: a cellular automaton has no latent code")
+    if animated:
+        from tfart.generators import nca
+        steps = FLAGS.steps or generator.render_steps
+        if frames > (2 if FLAGS.damage else 1) * steps:
+            raise UsageError(f"--frames: {frames} frames for {steps} automaton steps; give --steps {frames} or more")
+        seed = FLAGS.seed if FLAGS["seed"].present else generator.seed  # as the model's own picture
+        movie = nca.animate(generator, FLAGS.height, FLAGS.width, frames or 1, steps, seed=seed, damage=FLAGS.damage)
+        written = imaging.save_animation(path, movie, fps=FLAGS.fps) if frames else \
+            imaging.save_png(path, movie[-1], bits=FLAGS.bits)
+        print(f"wrote {written}")
+        return
     if (frames or FLAGS.samples) and not generator.latent_dim:
         raise UsageError(f"--{'samples' if FLAGS.samples else 'frames'}: this generator has no latent code")
     if FLAGS.samples:

@@ -7,13 +7,18 @@ multi-resolution hash grid.
     tfart-style --content noise:8 --content_weight 0 --style skimage:coffee --weights hed
     tfart-style --content noise:8 --content_weight 0 --style skimage:coffee --weights hed \\
         --parameterization hashgrid --coarse 0.5 --export out/coffee_model
+    tfart-style --parameterization nca --content_weight 0 --style skimage:coffee --weights hed --size 64 \\
+        --out out/texture.gif --export out/texture_model
 
 Each parameterization has its own defaults (tfart.style_transfer.RECIPES): flags left unset take
 them. --weights hed gives trained VGG16 features offline (pip install -e ".[hed]"). The loss is
 back-propagated into the generator's weights (--train weights), its latent code (--train latent)
 or both. A CPPN, Fourier-CPPN or hash-grid result renders again at any size (--upscale,
 or --export and tfart-render); such a generator can also optimize coarse to fine (--coarse).
---out x.png writes x.png; --out x.gif writes that time-lapse and
+An nca (a neural cellular automaton) learns a rule that grows the style as a texture on a grid of
+any size; --out x.gif writes it growing from its seed (--damage: and regrowing), and x.png its
+last frame; tfart-render runs its --export on a bigger grid.
+--out x.png writes x.png; --out x.gif writes that time-lapse (an nca: see above) and
 x.png beside it; --out FOLDER writes FOLDER/style.png. Checkpoints go to OUT_ckpt/; --resume
 continues. (scripts/style_transfer.py is the same command.)
 """
@@ -35,8 +40,11 @@ flags.DEFINE_float("content_weight", None, f"Weight of the content loss (default
 flags.DEFINE_float("style_weight", None, "Weight of the style loss, Gram matrices normalised by c*h*w "
                    f"(default: {RECIPE}).")
 flags.DEFINE_float("tv_weight", None, f"Weight of the total-variation loss, smoothness (default: {RECIPE}).")
-flags.DEFINE_enum("parameterization", "pixel", ["pixel", "fft", "cppn", "fourier_cppn", "hashgrid"],
-                  "What is optimized: pixels, an FFT spectrum, a CPPN, a Fourier-CPPN or a hash grid.")
+flags.DEFINE_enum("parameterization", "pixel", ["pixel", "fft", "cppn", "fourier_cppn", "hashgrid", "nca"],
+                  "What is optimized: pixels, an FFT spectrum, a CPPN, a Fourier-CPPN, a hash grid, or a neural "
+                  "cellular automaton that grows the style as a texture (nca: style only).")
+flags.DEFINE_bool("damage", False, "nca: the --out GIF runs twice as long and erases a disc in its middle, "
+                  "to show the texture regrow.")
 flags.DEFINE_enum("train", "weights", ["weights", "latent", "both"],
                   "Which variables: the generator's weights, its latent code, or both.")
 flags.DEFINE_enum("init", "content", ["content", "noise"],
@@ -46,7 +54,8 @@ flags.DEFINE_integer("fit_steps", None, f"Steps that fit a CPPN to the content i
                      f"(default: {RECIPE}).")
 flags.DEFINE_float("fit_lr", None, f"Learning rate of that fit (default: {RECIPE}).")
 flags.DEFINE_bool("preserve_colour", False, "Keep the content's colours: only luminance is transferred.")
-flags.DEFINE_integer("size", 256, "Longer side of the optimized image in pixels.")
+flags.DEFINE_integer("size", 256, "Longer side of the optimized image in pixels (an nca's training grid: "
+                     "128 unless given).")
 flags.DEFINE_integer("latent_dim", 8, "Latent size of a CPPN parameterization.")
 flags.DEFINE_integer("grid", 10, "Frequency grid (G x G) of the Fourier-CPPN parameterization.")
 flags.DEFINE_integer("levels", None, "Grid levels of the hashgrid parameterization (default: 16).")
@@ -83,13 +92,19 @@ flags.register_multi_flags_validator(
     message="--upscale: pixel and fft are fixed-size images; use --parameterization cppn, fourier_cppn or hashgrid")
 
 
+def size():
+    """--size, where an nca left without one trains on the paper's 128 px grid (style_transfer.NCA_SIZE)."""
+    from tfart.style_transfer import NCA_SIZE
+    return NCA_SIZE if FLAGS.parameterization == "nca" and not FLAGS["size"].present else FLAGS.size
+
+
 def load_content():
     """[1, H, W, 3] content in [0, 1] (a photograph, or grain-G noise for noise:G), and whether it is noise."""
     from tfart import imaging
     if FLAGS.content is None or FLAGS.content.startswith("noise:"):
         grain = cli.grain(FLAGS.content or "noise:1", "--content")
-        return imaging.noise_image(FLAGS.size, FLAGS.size, grain, FLAGS.seed), True
-    return imaging.load_image(FLAGS.content, FLAGS.size, "--content"), False
+        return imaging.noise_image(size(), size(), grain, FLAGS.seed), True
+    return imaging.load_image(FLAGS.content, size(), "--content"), False
 
 
 def main(argv):
@@ -105,8 +120,15 @@ def main(argv):
     recipe = style_transfer.RECIPES[FLAGS.parameterization].replace(
         steps=FLAGS.steps, lr=FLAGS.lr, style_weight=FLAGS.style_weight, content_weight=FLAGS.content_weight,
         tv_weight=FLAGS.tv_weight, fit_steps=FLAGS.fit_steps, fit_lr=FLAGS.fit_lr)
-    settings = cli.settings(FLAGS.train, recipe.steps, recipe.lr, recipe.subpixel)
+    automaton = FLAGS.parameterization == "nca"
+    if automaton and recipe.content_weight:
+        raise UsageError("--content_weight: an nca grows a texture from its seed and keeps no content "
+                         "(no content objective for an automaton is designed yet); use --content_weight 0")
+    settings = cli.settings(FLAGS.train, recipe.steps, recipe.lr, recipe.subpixel, recipe.normalize_gradients)
     outputs = cli.outputs("style")
+    if automaton and outputs.timelapse and not FLAGS.timelapse:
+        outputs.animation, outputs.timelapse = outputs.timelapse, None  # --out x.gif: the automaton growing
+    outputs.damage = FLAGS.damage
     outputs.about = {"style": FLAGS.style, "content": FLAGS.content, "seed": FLAGS.seed}
     outputs.check()
     content, content_is_noise = load_content()
@@ -114,7 +136,7 @@ def main(argv):
         if content_is_noise:
             raise UsageError("--preserve_colour: needs a content image, not noise")
         outputs.postprocess = functools.partial(imaging.preserve_colour, content=content[0])
-    styles = [imaging.load_image(path, FLAGS.size, "--style") for path in FLAGS.style]
+    styles = [imaging.load_image(path, size(), "--style") for path in FLAGS.style]
     height, width = content.shape[1:3]
     hash_grid = {k: getattr(FLAGS, k) for k in ("levels", "log2_table", "finest") if getattr(FLAGS, k) is not None}
     generator = style_transfer.generator(FLAGS.parameterization, height, width, seed=FLAGS.seed,
@@ -138,6 +160,8 @@ def main(argv):
     objective = style_transfer.objective(backbone, content, styles, recipe, style_layers, content_layers, blend)
     start = content if FLAGS.init == "content" else imaging.noise_image(height, width, 1, FLAGS.seed)
     init = jobs.Init(start, fit_steps=recipe.fit_steps if FLAGS.init == "content" else 0, fit_lr=recipe.fit_lr)
+    if automaton:
+        init = None  # it grows from its seed
     result = jobs.run(generator, objective, backbone, height=height, width=width, settings=settings,
                       outputs=outputs, transform=transform, init=init,
                       coarse=jobs.Coarse(FLAGS.coarse, FLAGS.coarse_steps) if FLAGS.coarse else None)

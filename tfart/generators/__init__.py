@@ -6,13 +6,14 @@ from tfart.generators.base import Generator
 from tfart.generators.cppn import CPPN
 from tfart.generators.fourier import FourierCPPN
 from tfart.generators.hashgrid import HashGrid
+from tfart.generators.nca import NCA
 from tfart.generators.pixel import FFTImage, PixelImage
 from tfart.generators.strokes import Strokes
 
 # The parameterizations of an image (style transfer, feature visualization), and every generator
 # an optimization job can make (perception engines also draw with strokes).
 PARAMETERIZATIONS = {"cppn": CPPN, "fourier_cppn": FourierCPPN, "hashgrid": HashGrid, "pixel": PixelImage,
-                     "fft": FFTImage}
+                     "fft": FFTImage, "nca": NCA}
 GENERATORS = {**PARAMETERIZATIONS, "strokes": Strokes}
 # A CPPN made to be optimized starts smooth. The CPPN's own defaults draw crisp random art, but
 # such a network fits a photograph about 3x worse: 200 Adam steps at lr 0.01 on skimage:chelsea at
@@ -25,7 +26,7 @@ SMOOTH_START = {"depth": 6, "init_scale": 3.0, "coord_scale": 2.0, "z_scale": 1.
 
 def make(parameterization, height=None, width=None, **kwargs):
     """Build a generator by name: 'cppn', 'fourier_cppn', 'hashgrid', 'strokes' (any size) or 'pixel',
-    'fft' (H x W).
+    'fft' (H x W), or 'nca' (a cellular automaton whose training grid is H x W).
 
     This is the factory of the optimization jobs: a CPPN or Fourier-CPPN starts from SMOOTH_START
     unless the keyword arguments say otherwise. Keyword arguments that only some generators take
@@ -45,8 +46,9 @@ def make(parameterization, height=None, width=None, **kwargs):
     if cls in (Strokes, HashGrid):  # resolution-free, with parameters of their own
         takes = inspect.signature(cls.__init__).parameters
         return cls(**{k: v for k, v in kwargs.items() if k in takes})
-    if cls in (PixelImage, FFTImage):
-        takes = {*inspect.signature(cls.__init__).parameters, "batch"}  # batch: the base class's
+    if cls in (PixelImage, FFTImage, NCA):
+        takes = {*inspect.signature(cls.__init__).parameters, *(["batch"] if cls is not NCA else [])}
+        takes -= {"height", "width"}  # batch: the base class's
         return cls(height, width, **{k: v for k, v in kwargs.items() if k in takes})
     if cls is CPPN:
         for only_fourier in ("reference_size", "grid", "frequencies"):

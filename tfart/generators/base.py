@@ -20,6 +20,8 @@ class Generator(keras.Model):
     prior = "uniform"  # latent codes are drawn uniformly in [-1, 1] ('normal' for a VAE's decoder)
     batch = 1  # images rendered at once: [batch, H, W, 3]
     resolution_free = True
+    animated = False    # True: a cellular automaton, which runs (generators.nca.animate)
+    stochastic = False  # True: each training step's pictures are random (no L-BFGS)
     default_tile = 512  # tile side for big renders: activations of a tile stay near 100 MB
 
     def render_tile(self, height, width, top, left, tile_height, tile_width, z=None, supersample=1,
@@ -47,6 +49,16 @@ class Generator(keras.Model):
         """The whole H x W canvas: [B, H, W, 3] float32 in [0, 1] (offset: see render_tile)."""
         return self.render_tile(height, width, 0, 0, height, width, z=z, supersample=supersample,
                                 offset=offset)
+
+    def training_image(self, height, width, offset=None):
+        """What a training step optimizes: (the canvas [B, H, W, 3], {name: extra loss term}).
+        The canvas itself and no term here; a generator with a training state of its own (the
+        cellular automaton's sample pool) overrides it."""
+        return self.image(height, width, offset=offset), {}
+
+    def exported_functions(self):
+        """More tf.functions (with input signatures) for an export, by name: none here."""
+        return {}
 
     def call(self, inputs):
         """Keras entry point: inputs = (height, width) -> the whole canvas with the own z."""
