@@ -17,7 +17,9 @@ nca is a neural cellular automaton (generators.NCA): it ignores the noise and gr
 from its seed. It trains for --nca_budget times pixel's wall time, with its pool and 32-64-step
 rollouts, and prints three rows, each its picture grown from the seed: at pixel's wall time, at
 the end of its budget, and on a 4x larger grid (the same rule, judged at that size), then its
-stability: the style loss after 1,000 steps from the seed against after its render_steps.
+stability: the style loss after 1,000 steps from the seed against after its longest training
+rollout (64 steps). Its time-to-quality (the nca row) reads its per-step training losses, as for
+every row: for the automaton, those of the pool's states after their rollout.
 
 Prints, per row: the final style loss (Gram distance, summed over layers) relative to pixel's,
 the wall time, and time-to-quality: the seconds from the start (fit included) until the style
@@ -94,11 +96,13 @@ def automaton_rows(generator, history, start, deadline, style_loss, size):
     rows.append(("nca", style_loss(picture), seconds, picture[0].numpy()))
     big = generator.image(4 * size, 4 * size)
     rows.append(("nca, 4x grid", style_loss(big), seconds, big[0].numpy()))
-    grown = style_loss(generator.image(size, size))
-    stable = style_loss(generator.picture(generator.grow(size, size, steps=STABLE_STEPS)))
-    line = (f"nca stability: style loss {grown:.5g} after {generator.render_steps} steps from its seed, "
-            f"{stable:.5g} after {STABLE_STEPS} ({stable / grown:.2f}x; training rollouts run "
-            f"{generator.rollout[0]}-{generator.rollout[1]} steps from the pool)")
+    after = {steps: style_loss(generator.picture(generator.grow(size, size, steps=steps)))
+             for steps in (generator.rollout[1], generator.render_steps, STABLE_STEPS)}
+    rollout = after[generator.rollout[1]]
+    line = (f"nca stability: style loss from its seed after {generator.rollout[1]} steps (the longest training "
+            f"rollout) {rollout:.5g}, after {generator.render_steps} (its picture) "
+            f"{after[generator.render_steps]:.5g}, after {STABLE_STEPS} {after[STABLE_STEPS]:.5g}: "
+            f"{after[STABLE_STEPS] / rollout:.2f}x the rollout's")
     return rows, line
 
 
@@ -162,6 +166,7 @@ def main():
             print(f"{name}: {len(losses)} steps in {seconds:.1f} s ({args.nca_budget:g}x pixel's wall time)")
         for label, loss, seconds, image in rows:
             images.append(image)
+            when = when if label == name else "-"
             print(f"{label:<24}{params:>9}{recipe.lr:>7g}{fit:>5}{coarse:>7}{loss:>12.5g}"
                   f"{loss / pixel_final:>9.3f}{seconds:>9.1f}{when:>16}{high_frequency_share(image):>10.4f}",
                   flush=True)

@@ -340,11 +340,17 @@ def settings(train="weights", steps=None, lr=None, subpixel=False, normalize_gra
                     jit_compile=FLAGS.jit_compile, subpixel=subpixel)
 
 
-def outputs(stem):
-    """jobs.Outputs from the shared flags; `stem` names the PNG when --out is a folder."""
+def outputs(stem, animation=False):
+    """jobs.Outputs from the shared flags; `stem` names the PNG when --out is a folder. animation:
+    an --out .gif/.mp4 is the generator running (a cellular automaton), not the time-lapse."""
     from tfart.jobs import Outputs
     out = out_path(FLAGS.out, stem)
     timelapse = FLAGS.timelapse
+    if animation and out.suffix in ANIMATIONS:
+        return Outputs(png=out.path(".png"), animation=out.path(out.suffix), timelapse=timelapse,
+                       timelapse_every=FLAGS.timelapse_every, logdir=FLAGS.logdir, checkpoints=out.path("_ckpt"),
+                       checkpoint_every=FLAGS.checkpoint_every, resume=FLAGS.resume, upscale=FLAGS.upscale,
+                       export=FLAGS.export)
     if out.suffix in ANIMATIONS:
         if timelapse:
             raise UsageError(f"--timelapse: --out {FLAGS.out!r} already names the time-lapse")

@@ -27,7 +27,6 @@ import numpy as np
 
 from tfart import export, imaging, monitors, objectives, optimize, rendering
 from tfart.errors import UserError
-from tfart.generators import nca
 
 
 @dataclasses.dataclass
@@ -69,6 +68,11 @@ class Outputs:
             if generator is not None and not generator.animated:
                 raise UserError(f"--out: {self.animation!r}: only a cellular automaton (nca) runs as an animation; "
                                 "the optimization's time-lapse is --timelapse")
+            if generator is not None:
+                steps = generator.render_steps * (2 if self.damage else 1)
+                if not 1 <= self.animation_frames <= steps:
+                    raise UserError(f"--frames: the animation spans {steps} automaton steps; give 1 to {steps} "
+                                    f"frames, got {self.animation_frames}")
         if self.damage and not self.animation:
             raise UserError("--damage: erases part of a growing automaton's animation; name one with --out x.gif")
         if self.export:
@@ -226,18 +230,20 @@ def write(generator, height, width, outputs, finished=True):
     """Write what `outputs` asks for (checked before the work): the PNG, the time-lapse's name
     (its monitor wrote it), and for a finished run the upscaled render and the SavedModel.
     The paths written, the PNG first. Also the end of the non-differentiable baseline (search)."""
-    written = _write_image(generator, height, width, outputs)
+    frames = None
+    if finished and outputs.animation:  # its last frame is the PNG
+        frames = [_finish(f, outputs) for f in generator.animate(height, width, outputs.animation_frames,
+                                                                 damage=outputs.damage)]
+    written = _write_image(generator, height, width, outputs, frames[-1] if frames else None)
     if outputs.timelapse:
         written.append(outputs.timelapse)
     if finished:
+        if frames:
+            written.append(imaging.save_animation(outputs.animation, frames))
         if outputs.upscale:
             big = imaging.batch_image(rendering.render(generator, height * outputs.upscale,
                                                        width * outputs.upscale), outputs.labels)
             written.append(imaging.save_png(outputs.upscaled_png(), _finish(big, outputs), flag="--upscale"))
-        if outputs.animation:
-            frames = nca.animate(generator, height, width, outputs.animation_frames, generator.render_steps,
-                                 seed=generator.seed, damage=outputs.damage)
-            written.append(imaging.save_animation(outputs.animation, [_finish(f, outputs) for f in frames]))
         if outputs.export:
             export.export(generator, outputs.export, **outputs.about)
             written.append(outputs.export)
@@ -266,8 +272,10 @@ def _finish(image, outputs):
     return imaging.luminance(image) if outputs.grey else image
 
 
-def _write_image(generator, height, width, outputs):
+def _write_image(generator, height, width, outputs, finished_image=None):
     if outputs.png is None:
         return []
+    if finished_image is not None:
+        return [imaging.save_png(outputs.png, finished_image)]
     image = imaging.batch_image(rendering.render(generator, height, width), outputs.labels)
     return [imaging.save_png(outputs.png, _finish(image, outputs))]

@@ -30,10 +30,13 @@ FOURIER_FEATURES = {"encoder": "fourier", "sigma": 6.0, "features": 128, "activa
 # Finer levels do not pay: the seed experiment at 128 px for 150 steps ended at style loss 0.61
 # with 512 cells (4 per pixel) and 0.57 with 128, and a 16x render of the 512-cell grid showed
 # its untrained corners as a dotted mesh; 64 cells (2 pixels each) ended at 0.75.
-NCA_STEPS = 1000
-NCA_SIZE = 128  # the paper's training grid; tfart-render runs the automaton on any bigger one
-
 HASH_GRID = {"levels": 16, "log2_table": 14, "coarsest": 8, "hidden": 64, "depth": 2}
+
+
+# A neural cellular automaton's training: 1000 steps on the paper's 128 px grid (tfart-render
+# runs it on any bigger one).
+NCA_STEPS = 1000
+NCA_SIZE = 128
 
 
 @dataclasses.dataclass(frozen=True)

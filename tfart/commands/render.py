@@ -159,6 +159,12 @@ def main(argv):
         raise UsageError(f"--{'samples' if FLAGS.samples else 'walk'}: a cellular automaton has no latent code")
     if animated:
         from tfart.generators import nca
+        if FLAGS.supersample > 1 or FLAGS.tile:
+            raise UsageError(f"--{'supersample' if FLAGS.supersample > 1 else 'tile'}: a cellular automaton runs on "
+                             "its whole grid at once, one cell per pixel")
+        if FLAGS.width * FLAGS.height > nca.MAX_CELLS:
+            raise UsageError(f"--width/--height: {FLAGS.width}x{FLAGS.height} is too many cells for an automaton "
+                             f"(at most {nca.MAX_CELLS // 10**6} million: each holds about 1 KB while it steps)")
         steps = FLAGS.steps or generator.render_steps
         if frames > (2 if FLAGS.damage else 1) * steps:
             raise UsageError(f"--frames: {frames} frames for {steps} automaton steps; give --steps {frames} or more")

@@ -88,6 +88,13 @@ flags.register_multi_flags_validator(
     ["style", "style_blend"], lambda f: not f["style_blend"] or len(f["style_blend"]) == len(f["style"] or []),
     message="--style_blend: give one weight per style image")
 flags.register_multi_flags_validator(
+    ["content_weight", "parameterization"], lambda f: f["parameterization"] != "nca" or not f["content_weight"],
+    message="--content_weight: an nca grows a texture from its seed and keeps no content (no content objective "
+    "for an automaton is designed yet); use --content_weight 0")
+flags.register_multi_flags_validator(
+    ["damage", "parameterization"], lambda f: not f["damage"] or f["parameterization"] == "nca",
+    message="--damage: erases part of a growing automaton; it needs --parameterization nca")
+flags.register_multi_flags_validator(
     ["upscale", "parameterization"], lambda f: not f["upscale"] or f["parameterization"] not in ("pixel", "fft"),
     message="--upscale: pixel and fft are fixed-size images; use --parameterization cppn, fourier_cppn or hashgrid")
 
@@ -121,13 +128,8 @@ def main(argv):
         steps=FLAGS.steps, lr=FLAGS.lr, style_weight=FLAGS.style_weight, content_weight=FLAGS.content_weight,
         tv_weight=FLAGS.tv_weight, fit_steps=FLAGS.fit_steps, fit_lr=FLAGS.fit_lr)
     automaton = FLAGS.parameterization == "nca"
-    if automaton and recipe.content_weight:
-        raise UsageError("--content_weight: an nca grows a texture from its seed and keeps no content "
-                         "(no content objective for an automaton is designed yet); use --content_weight 0")
     settings = cli.settings(FLAGS.train, recipe.steps, recipe.lr, recipe.subpixel, recipe.normalize_gradients)
-    outputs = cli.outputs("style")
-    if automaton and outputs.timelapse and not FLAGS.timelapse:
-        outputs.animation, outputs.timelapse = outputs.timelapse, None  # --out x.gif: the automaton growing
+    outputs = cli.outputs("style", animation=automaton)  # an nca's --out x.gif: the automaton growing
     outputs.damage = FLAGS.damage
     outputs.about = {"style": FLAGS.style, "content": FLAGS.content, "seed": FLAGS.seed}
     outputs.check()

@@ -56,6 +56,10 @@ class Generator(keras.Model):
         cellular automaton's sample pool) overrides it."""
         return self.image(height, width, offset=offset), {}
 
+    def animate(self, height, width, frames, steps=None, seed=None, damage=False):
+        """[H, W, 3] pictures of a generator that runs (`animated`): a cellular automaton growing."""
+        raise NotImplementedError(f"the {self.name} generator does not run as an animation")
+
     def exported_functions(self):
         """More tf.functions (with input signatures) for an export, by name: none here."""
         return {}

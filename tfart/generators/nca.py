@@ -27,6 +27,7 @@ from tfart.errors import UserError
 from tfart.generators.base import Generator
 
 CHANNELS = 12
+MAX_CELLS = 4096 * 2048  # a step holds about 1 KB per cell (perception, hidden layer): ~8 GB here
 SOBEL_X = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], np.float32) / 8
 LAPLACIAN = np.array([[1, 2, 1], [2, -12, 2], [1, 2, 1]], np.float32) / 16
 IDENTITY = np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], np.float32)
@@ -86,12 +87,16 @@ class NCA(Generator):
             raise UserError(f"--rollout: expected 1 <= fewest <= most steps, got {rollout}")
         if not 0 < fire_rate <= 1:
             raise UserError(f"--fire_rate: must be in (0, 1], got {fire_rate}")
+        for name, value in (("hidden", hidden), ("pool_size", pool_size), ("reseed_every", reseed_every),
+                            ("render_steps", render_steps)):
+            if int(value) < 1:
+                raise UserError(f"--{name}: must be at least 1, got {value}")
         if not 1 <= sample_batch <= pool_size:
             raise UserError(f"--sample_batch: must be from 1 to the pool's size {pool_size}, got {sample_batch}")
         self.height, self.width, self.hidden = int(height), int(width), int(hidden)
         self.fire_rate, self.pool_size, self.sample_batch = float(fire_rate), int(pool_size), int(sample_batch)
         self.rollout, self.reseed_every, self.render_steps = rollout, int(reseed_every), int(render_steps)
-        self.overflow_weight, self.seed = float(overflow_weight), int(seed)
+        self.overflow_weight, self.seed = float(overflow_weight), int(seed) % 2 ** 31  # a stateless draw's int32
         # Biases start random (PyTorch's default, as in the paper's code): with zero biases the seed,
         # all zeros, would be a fixed point the rule could never leave (ReLU's gradient at 0 is 0).
         bound = 1 / np.sqrt(4 * CHANNELS)
@@ -126,7 +131,7 @@ class NCA(Generator):
 
         def body(i, state):
             return i + 1, self.update(state, self.fires(state, tf.stack([seed, start + i])))
-        return tf.while_loop(lambda i, _: i < steps, body, [tf.constant(0), state])[1]
+        return tf.while_loop(lambda i, _: i < steps, body, (tf.constant(0), state))[1]
 
     def grow(self, height, width, steps=None, seed=None):
         """[1, H, W, 12]: the seed grown for `steps` steps (render_steps unless given)."""
@@ -137,8 +142,17 @@ class NCA(Generator):
     def render_tile(self, height, width, top, left, tile_height, tile_width, z=None, supersample=1, offset=None):
         if offset is not None:
             raise ValueError("offset: a cellular automaton has nothing between its cells to sample")
-        image = self.picture(self.grow(height, width))
-        return image[:, top:top + tile_height, left:left + tile_width]
+        if tf.executing_eagerly():  # a monitor's picture: the compiled run, not an eager loop of 96 steps
+            run = self.exported_functions()
+            state = run["advance"](run["seed_state"](height, width), self.render_steps, self.seed, 0)
+        else:
+            state = self.grow(height, width)
+        return self.picture(state)[:, top:top + tile_height, left:left + tile_width]
+
+    def animate(self, height, width, frames, steps=None, seed=None, damage=False):
+        """This automaton growing on an H x W grid (see `animate`): its own seed and render_steps unless given."""
+        return animate(self, height, width, frames, self.render_steps if steps is None else steps,
+                       self.seed if seed is None else seed, damage)
 
     def training_image(self, height, width, offset=None):
         """A training step's pictures: sample_batch pool states run 32-64 steps, written back to
@@ -156,7 +170,8 @@ class NCA(Generator):
 
         def body(i, state):
             return i + 1, self.update(state, self.fires(state))
-        final = tf.while_loop(lambda i, _: i < steps, body, [tf.constant(0), states])[1]
+        final = tf.while_loop(lambda i, _: i < steps, body, (tf.constant(0), states),
+                              maximum_iterations=self.rollout[1])[1]  # a bound XLA's gradient needs
         finite = tf.reduce_all(tf.math.is_finite(final))
         pool.scatter_nd_update(chosen[:, None], tf.stop_gradient(tf.where(finite, final, states)))
         rounds.assign_add(1)
