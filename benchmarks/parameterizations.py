@@ -166,9 +166,9 @@ def main():
             print(f"{name}: {len(losses)} steps in {seconds:.1f} s ({args.nca_budget:g}x pixel's wall time)")
         for label, loss, seconds, image in rows:
             images.append(image)
-            when = when if label == name else "-"
             print(f"{label:<24}{params:>9}{recipe.lr:>7g}{fit:>5}{coarse:>7}{loss:>12.5g}"
-                  f"{loss / pixel_final:>9.3f}{seconds:>9.1f}{when:>16}{high_frequency_share(image):>10.4f}",
+                  f"{loss / pixel_final:>9.3f}{seconds:>9.1f}{when if label == name else '-':>16}"
+                  f"{high_frequency_share(image):>10.4f}",
                   flush=True)
         if args.save and generator.resolution_free:
             export.save_keras(generator, os.path.join(args.save, f"{name}.keras"))

@@ -120,6 +120,7 @@ def test_readme_commands_run(tmp_path):
     assert (tmp_path / "out" / "perceive" / "seven.svg").exists() and (tmp_path / "out" / "perceive" / "goldfish.svg").exists()
     assert (tmp_path / "out" / "latent" / "walk.gif").exists() and (tmp_path / "out" / "latent" / "atlas.png").exists()
     assert (tmp_path / "out" / "studio" / "state.json").exists()
+    assert (tmp_path / "out" / "nca" / "regrow.gif").exists() and (tmp_path / "out" / "nca" / "big.gif").exists()
 
 
 def test_readme_commands_write_under_out():
