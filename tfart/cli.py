@@ -345,20 +345,17 @@ def outputs(stem, animation=False):
     an --out .gif/.mp4 is the generator running (a cellular automaton), not the time-lapse."""
     from tfart.jobs import Outputs
     out = out_path(FLAGS.out, stem)
-    timelapse = FLAGS.timelapse
+    timelapse, running = FLAGS.timelapse, None
     if animation and out.suffix in ANIMATIONS:
-        return Outputs(png=out.path(".png"), animation=out.path(out.suffix), timelapse=timelapse,
-                       timelapse_every=FLAGS.timelapse_every, logdir=FLAGS.logdir, checkpoints=out.path("_ckpt"),
-                       checkpoint_every=FLAGS.checkpoint_every, resume=FLAGS.resume, upscale=FLAGS.upscale,
-                       export=FLAGS.export)
-    if out.suffix in ANIMATIONS:
+        running = out.path(out.suffix)
+    elif out.suffix in ANIMATIONS:
         if timelapse:
             raise UsageError(f"--timelapse: --out {FLAGS.out!r} already names the time-lapse")
         timelapse = out.path(out.suffix)
     return Outputs(png=out.path(".png"), timelapse=timelapse, timelapse_every=FLAGS.timelapse_every,
                    logdir=FLAGS.logdir, checkpoints=out.path("_ckpt"),
                    checkpoint_every=FLAGS.checkpoint_every, resume=FLAGS.resume,
-                   upscale=FLAGS.upscale, export=FLAGS.export)
+                   upscale=FLAGS.upscale, export=FLAGS.export, animation=running)
 
 
 def backbone_name():
