@@ -47,8 +47,9 @@ def make(parameterization, height=None, width=None, **kwargs):
         takes = inspect.signature(cls.__init__).parameters
         return cls(**{k: v for k, v in kwargs.items() if k in takes})
     if cls in (PixelImage, FFTImage, NCA):
-        takes = {*inspect.signature(cls.__init__).parameters, *(["batch"] if cls is not NCA else [])}
-        takes -= {"height", "width"}  # batch: the base class's
+        takes = set(inspect.signature(cls.__init__).parameters) - {"height", "width"}
+        if cls is not NCA:
+            takes.add("batch")  # the base class's
         return cls(height, width, **{k: v for k, v in kwargs.items() if k in takes})
     if cls is CPPN:
         for only_fourier in ("reference_size", "grid", "frequencies"):

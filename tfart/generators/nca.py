@@ -124,30 +124,30 @@ class NCA(Generator):
         """The seed: every cell zero, [batch, H, W, 12]."""
         return tf.zeros(tf.stack([batch, height, width, CHANNELS]))
 
+    def run(self, state, steps, fires, most=None):
+        """`state` after `steps` steps, step i's cells chosen by fires(state, i); most: a bound on
+        `steps` (XLA needs one to differentiate the loop)."""
+        def body(i, state):
+            return i + 1, self.update(state, fires(state, i))
+        return tf.while_loop(lambda i, _: i < steps, body, (tf.constant(0), state), maximum_iterations=most)[1]
+
     def advance(self, state, steps, seed=0, start=0):
         """`state` after `steps` more steps; step i draws its cells from (seed, start + i), so a run
         cut into pieces equals the whole run."""
         seed, start = tf.cast(seed, tf.int32), tf.cast(start, tf.int32)
-
-        def body(i, state):
-            return i + 1, self.update(state, self.fires(state, tf.stack([seed, start + i])))
-        return tf.while_loop(lambda i, _: i < steps, body, (tf.constant(0), state))[1]
+        return self.run(state, steps, lambda state, i: self.fires(state, tf.stack([seed, start + i])))
 
     def grow(self, height, width, steps=None, seed=None):
-        """[1, H, W, 12]: the seed grown for `steps` steps (render_steps unless given)."""
+        """[1, H, W, 12]: the seed grown for `steps` steps (render_steps unless given), compiled."""
+        compiled = self.exported_functions()
         steps = self.render_steps if steps is None else steps
-        return self.advance(self.seed_state(height, width), steps, self.seed if seed is None else seed)
+        return compiled["advance"](compiled["seed_state"](height, width), steps, self.seed if seed is None else seed, 0)
 
     # -- the Generator interface ------------------------------------------------------------
     def render_tile(self, height, width, top, left, tile_height, tile_width, z=None, supersample=1, offset=None):
         if offset is not None:
             raise ValueError("offset: a cellular automaton has nothing between its cells to sample")
-        if tf.executing_eagerly():  # a monitor's picture: the compiled run, not an eager loop of 96 steps
-            run = self.exported_functions()
-            state = run["advance"](run["seed_state"](height, width), self.render_steps, self.seed, 0)
-        else:
-            state = self.grow(height, width)
-        return self.picture(state)[:, top:top + tile_height, left:left + tile_width]
+        return self.picture(self.grow(height, width))[:, top:top + tile_height, left:left + tile_width]
 
     def animate(self, height, width, frames, steps=None, seed=None, damage=False):
         """This automaton growing on an H x W grid (see `animate`): its own seed and render_steps unless given."""
@@ -167,11 +167,7 @@ class NCA(Generator):
                                 tf.equal(tf.range(self.sample_batch), 0))
         states = tf.where(reseed[:, None, None, None], 0.0, states)
         steps = tf.random.uniform([], self.rollout[0], self.rollout[1] + 1, tf.int32)
-
-        def body(i, state):
-            return i + 1, self.update(state, self.fires(state))
-        final = tf.while_loop(lambda i, _: i < steps, body, (tf.constant(0), states),
-                              maximum_iterations=self.rollout[1])[1]  # a bound XLA's gradient needs
+        final = self.run(states, steps, lambda state, i: self.fires(state), most=self.rollout[1])
         finite = tf.reduce_all(tf.math.is_finite(final))
         pool.scatter_nd_update(chosen[:, None], tf.stop_gradient(tf.where(finite, final, states)))
         rounds.assign_add(1)
@@ -188,10 +184,11 @@ class NCA(Generator):
             return self._exported
         scalar = tf.TensorSpec([], tf.int32)
         state = tf.TensorSpec([None, None, None, CHANNELS], tf.float32)
-        self._exported = {"seed_state": tf.function(lambda height, width: self.seed_state(height, width),
-                                          input_signature=[scalar, scalar]),
-                "advance": tf.function(self.advance, input_signature=[state, scalar, scalar, scalar]),
-                "picture": tf.function(self.picture, input_signature=[state])}
+        self._exported = {
+            "seed_state": tf.function(lambda height, width: self.seed_state(height, width),
+                                      input_signature=[scalar, scalar]),
+            "advance": tf.function(self.advance, input_signature=[state, scalar, scalar, scalar]),
+            "picture": tf.function(self.picture, input_signature=[state])}
         return self._exported
 
     @property
