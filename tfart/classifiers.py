@@ -14,15 +14,19 @@ import difflib
 import os
 
 import keras
+import numpy as np
 import tensorflow as tf
 
-from tfart import imaging, monitors, networks
+from tfart import glyphs, imaging, monitors, networks
 from tfart.errors import UserError
 from tfart.networks import ARCHITECTURES as APPLICATIONS
 from tfart.objectives import Objective
 
 DIGITS = "digits"  # a small CNN trained on scikit-learn's handwritten digits, on first use (offline)
 DIGITS_FILE = "digits_cnn_48px_v1.keras"
+GLYPHS = "glyphs"  # a CNN trained on the capitals of installed fonts, on first use (offline)
+GLYPHS_FILE = "glyphs_cnn_32px_v1.keras"  # its font split and accuracies sit beside it, as .json
+TRAINED = (DIGITS, GLYPHS)  # judges tfart trains itself: they take [0, 1]
 
 
 def imagenet_labels():
@@ -46,7 +50,7 @@ class Classifier:
 
     def __init__(self, source, weights="imagenet", input_range="0,1", labels=None, flag="--models"):
         self.name = source
-        if source == DIGITS:
+        if source in TRAINED:
             input_range = "0,1"  # what it was trained on
         if source in APPLICATIONS:
             architecture = APPLICATIONS[source]
@@ -58,8 +62,8 @@ class Classifier:
             self._feed = lambda x: architecture.preprocess(tf.image.resize(x, self.size, antialias=True))
             self._softmax = False
         else:
-            self.model = digits_model(flag) if source == DIGITS else networks.load_file(
-                source, flag, names=[*APPLICATIONS, DIGITS])
+            self.model = trained_model(source, flag) if source in TRAINED else networks.load_file(
+                source, flag, names=[*APPLICATIONS, *TRAINED])
             self._feed = networks.Feed(self.model, input_range, source, flag)
             if not self._feed.size:
                 raise UserError(f"{flag}: {source!r} takes inputs of shape {self.model.input_shape}; a classifier "
@@ -73,7 +77,8 @@ class Classifier:
         self.classes = int(out[1])
         self.model.trainable = False
         self.labels = _read_labels(labels, self.classes, source) if labels else (
-            imagenet_labels() if source in APPLICATIONS else [str(i) for i in range(self.classes)])
+            imagenet_labels() if source in APPLICATIONS else list(glyphs.LETTERS) if source == GLYPHS
+            else [str(i) for i in range(self.classes)])
 
     def __call__(self, images):
         out = self.model(self._feed(images), training=False)
@@ -124,18 +129,85 @@ def train_digits(seed=0):
     return model, float(model.evaluate(images[1500:], digits.target[1500:], verbose=0)[1])
 
 
-def digits_model(flag="--models"):
-    """The digits classifier, trained once into the tfart cache (tfart.hed.cache_folder) and
-    loaded from there afterwards; a damaged file is trained again."""
+def augmenter(seed=0):
+    """A tf.data map for glyph batches [B, S, S, 1], white ink on black: each glyph drawn thinner,
+    as is or bolder, turned a little, scaled (its width more: condensed and wide faces), shifted."""
+    layers = keras.Sequential([
+        keras.layers.RandomRotation(0.04, fill_mode="constant", seed=seed),
+        keras.layers.RandomZoom((-0.2, 0.15), (-0.2, 0.5), fill_mode="constant", seed=seed + 1),
+        keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant", seed=seed + 2)])
+
+    def augment(images):
+        weight = tf.random.uniform([tf.shape(images)[0], 1, 1, 1], 0, 3, tf.int32, seed=seed)
+        bolder = tf.nn.max_pool2d(images, 3, 1, "SAME")
+        thinner = -tf.nn.max_pool2d(-images, 2, 1, "SAME")
+        return layers(tf.where(weight == 0, images, tf.where(weight == 1, bolder, thinner)), training=True)
+    return augment
+
+
+def train_glyphs(seed=0, epochs=30, folders=None):
+    """A 1-channel 32 x 32 CNN that reads the 26 capitals (glyphs.LETTERS), dark ink on white,
+    trained on the training fonts of glyphs.split_fonts with `augmenter` (30 epochs: about 20 s on
+    two CPU cores). Returns (model, {'train', 'val', 'test': accuracy on that split's fonts},
+    the split: {split: [glyphs.Font]}, fonts skipped)."""
+    fonts, skipped = glyphs.find_fonts(folders, flag="--models glyphs")
+    split = glyphs.split_fonts(fonts)
+    keras.utils.set_random_seed(seed)
+    images, labels = glyphs.render(split["train"], 32)
+    # Scribbles and parts of letters, taught as "any letter alike" (a uniform target): without
+    # them a few strokes anywhere fool the judge into any letter it is asked for.
+    scribbles = np.concatenate([glyphs.scribbles(len(labels), 32, seed), glyphs.fragments(images, seed)])
+    images = np.concatenate([images, scribbles])
+    targets = np.concatenate([np.eye(len(glyphs.LETTERS), dtype=np.float32)[labels],
+                              np.full((len(scribbles), len(glyphs.LETTERS)), 1 / len(glyphs.LETTERS), np.float32)])
+    data = tf.data.Dataset.from_tensor_slices((images, targets)).shuffle(len(targets), seed=seed).batch(64)
+    augment = augmenter(seed)
+    data = data.map(lambda x, y: (1.0 - augment(x), y))
+    model = keras.Sequential([
+        keras.Input((32, 32, 1)),
+        keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
+        keras.layers.Conv2D(16, 3, padding="same", activation="relu"), keras.layers.MaxPooling2D(),
+        keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
+        keras.layers.Conv2D(32, 3, padding="same", activation="relu"), keras.layers.MaxPooling2D(),
+        keras.layers.Flatten(), keras.layers.Dropout(0.3), keras.layers.Dense(128, activation="relu"),
+        keras.layers.Dense(len(glyphs.LETTERS), activation="softmax")], name="glyphs")
+    model.compile(keras.optimizers.Adam(1e-3), "categorical_crossentropy")
+    model.fit(data, epochs=epochs, verbose=0)
+    accuracy = {}
+    for name, fonts_of_split in split.items():
+        if fonts_of_split:
+            x, y = glyphs.render(fonts_of_split, 32)
+            accuracy[name] = float((model.predict(1.0 - x, verbose=0).argmax(-1) == y).mean())
+    return model, accuracy, split, skipped
+
+
+def trained_model(name, flag="--models"):
+    """A judge tfart trains itself (TRAINED), trained once into the tfart cache
+    (tfart.hed.cache_folder) and loaded from there afterwards; a damaged file is trained again.
+    The glyph judge's font split and accuracies are written beside it (glyphs_cnn_32px_v1.json)
+    and its accuracy is printed when it is trained."""
+    import json
+
     from tfart.hed import cache_folder
-    path = os.path.join(cache_folder(), DIGITS_FILE)
+    path = os.path.join(cache_folder(), DIGITS_FILE if name == DIGITS else GLYPHS_FILE)
     if os.path.isfile(path):
         try:
             return keras.models.load_model(path, compile=False)
         except Exception:
             pass
-    model, _ = train_digits()
-    with imaging.atomic_path(path, f"{flag} digits (set TFART_CACHE to a writable folder)") as tmp:
+    where = f"{flag} {name} (set TFART_CACHE to a writable folder)"
+    if name == DIGITS:
+        model, _ = train_digits()
+    else:
+        print("training the glyph judge on the training fonts (once; cached in the tfart cache folder)", flush=True)
+        model, accuracy, split, skipped = train_glyphs()
+        about = {"accuracy": accuracy, "fonts": glyphs.describe(split), "skipped_font_files": skipped}
+        with imaging.atomic_path(os.path.splitext(path)[0] + ".json", where) as tmp:
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump(about, f, indent=1)
+        print(f"glyph judge: test-font accuracy {accuracy.get('test', float('nan')):.3f} "
+              f"({len(split['test'])} fonts never seen in training), validation fonts {accuracy.get('val', float('nan')):.3f}")
+    with imaging.atomic_path(path, where) as tmp:
         model.save(tmp)
     return model
 

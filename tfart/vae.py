@@ -252,6 +252,20 @@ def digits(image_size, latent_dim, epoch=0):
     return with_noise(digit_images(image_size), latent_dim, epoch)
 
 
+def glyph_images(image_size, folders=None, split="train", flag="--fonts"):
+    """The capitals of the installed fonts' `split` (tfart.glyphs.split_fonts: by family, so the
+    test fonts stay unseen), white ink on black: (a tf.data set of [S, S, 1] float32 in [0, 1],
+    the whole split {'train', 'val', 'test': [Font]}, font files skipped)."""
+    from tfart import glyphs
+    fonts, skipped = glyphs.find_fonts(folders, flag=flag)
+    splits = glyphs.split_fonts(fonts)
+    if not splits[split]:
+        raise UserError(f"{flag}: {len(fonts)} fonts of {len({f.family for f in fonts})} families leave no "
+                        f"{split} fonts; a split by family needs three families or more")
+    images, _ = glyphs.render(splits[split], image_size)
+    return tf.data.Dataset.from_tensor_slices(images), splits, skipped
+
+
 # What Pillow raises for a file that is not an image it can read.
 UNREADABLE = (OSError, SyntaxError, ValueError)  # PIL.UnidentifiedImageError is an OSError
 

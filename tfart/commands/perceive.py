@@ -32,7 +32,7 @@ flags.DEFINE_string("labels", None, "Class names of the model files, one per lin
 flags.DEFINE_enum("input_range", "0,1", ["0,1", "-1,1", "0,255"], "What the model files take as pixel values.")
 flags.DEFINE_enum("generator", "strokes", ["strokes", "cppn", "fourier_cppn", "fft"], "What draws.")
 flags.DEFINE_integer("strokes", 32, "Strokes of the stroke generator.")
-flags.DEFINE_enum("style", "ink", ["ink", "marker"], "The strokes' look.")
+flags.DEFINE_enum("style", "ink", ["ink", "marker", "pen"], "The strokes' look (pen: a broad black pen, for letters).")
 flags.DEFINE_enum("method", "gradient", ["gradient", "random_search"], "How the drawing is changed.")
 flags.DEFINE_integer("budget", 3000, "Classifier evaluations to spend at most.")
 flags.DEFINE_float("threshold", 0.9, "Stop when every model gives the target this probability (1: never).")

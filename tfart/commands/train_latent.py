@@ -1,10 +1,13 @@
 """Train a CPPN decoder's latent space (a VAE) on images, on one device or several.
 
     tfart-train-latent                                   # scikit-learn's digits, offline
+    tfart-train-latent --dataset glyphs --epochs 60      # the capitals of installed fonts, 32 px
     tfart-train-latent --data_dir photos/ --image_size 32 --channels 3 --export out/latent/decoder
     tfart-train-latent --strategy mirrored --batch_size 256   # every GPU of this machine
 
---out FOLDER gets ckpt/ (one checkpoint per epoch; --resume continues), samples.png (random
+--dataset glyphs trains on the training fonts of tfart.glyphs (split by family; OUT/fonts.json
+says which fonts went to train, val and test). --out FOLDER gets ckpt/ (one checkpoint per epoch;
+--resume continues), samples.png (random
 latent points decoded at --sample_size, 4x the training size by default) and decoder.keras (the
 trained decoder, whose latent space tfart-dream --generator searches). --export writes the
 decoder as a SavedModel with the render(height, width, z) of every tfart generator, so
@@ -23,9 +26,12 @@ from tfart import cli
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("data_dir", None, "A folder of images (any Pillow reads); default: --dataset.")
-flags.DEFINE_enum("dataset", "digits", ["digits"], "The built-in data set: scikit-learn's handwritten digits.")
-flags.DEFINE_integer("image_size", 24, "Training images are resized to this square side.")
-flags.DEFINE_integer("channels", None, "1 (grey) or 3 (colour); default: 1 for digits, 3 for --data_dir.")
+flags.DEFINE_enum("dataset", "digits", ["digits", "glyphs"], "The built-in data set: scikit-learn's handwritten "
+                  "digits, or glyphs: the capitals of the fonts installed packages ship (pip install -e \".[glyphs]\").")
+flags.DEFINE_list("fonts", None, "With --dataset glyphs: folders of .ttf/.otf fonts (default: the installed packages').")
+flags.DEFINE_integer("image_size", None, "Training images are resized to this square side (default: 32 for glyphs, "
+                     "else 24).")
+flags.DEFINE_integer("channels", None, "1 (grey) or 3 (colour); default: 1 for digits and glyphs, 3 for --data_dir.")
 flags.DEFINE_integer("latent_dim", 8, "Size of the latent code z.")
 flags.DEFINE_enum("decoder", "cppn", ["cppn", "fourier_cppn"], "The decoder: a resolution-free generator.")
 flags.DEFINE_float("beta", 1.0, "Weight of the KL term.")
@@ -77,14 +83,17 @@ def main(argv):
     import numpy as np
     import tensorflow as tf
 
-    from tfart import export, imaging, monitors, vae
+    from tfart import export, glyphs, imaging, monitors, vae
     from tfart.errors import UsageError
     from tfart.progress import Progress
 
     keras.utils.set_random_seed(FLAGS.seed)
     channels = FLAGS.channels or (3 if FLAGS.data_dir else 1)
     if not FLAGS.data_dir and channels != 1:
-        raise UsageError("--channels: the digits are grey; use --channels 1")
+        raise UsageError(f"--channels: the {FLAGS.dataset} are grey; use --channels 1")
+    if FLAGS.fonts and (FLAGS.data_dir or FLAGS.dataset != "glyphs"):
+        raise UsageError("--fonts: the fonts of --dataset glyphs; this run does not use them")
+    image_size = FLAGS.image_size or (32 if FLAGS.dataset == "glyphs" and not FLAGS.data_dir else 24)
     out = FLAGS.out  # the run's folder: a default one that an earlier run used gets the next free number
     if not (FLAGS["out"].present or cli.replacing()):
         out = os.path.join(os.path.dirname(out), cli.free_stem(os.path.dirname(out), os.path.basename(out)))
@@ -95,15 +104,21 @@ def main(argv):
         imaging.check_writable(FLAGS.export, "--export", kind="folder")
     if FLAGS.resume and not tf.train.latest_checkpoint(checkpoints):
         raise UsageError(f"--resume: no checkpoint in {checkpoints!r}")
+    fonts = None
     if FLAGS.data_dir:
-        data, skipped = vae.folder(FLAGS.data_dir, FLAGS.image_size, channels, "--data_dir")
+        data, skipped = vae.folder(FLAGS.data_dir, image_size, channels, "--data_dir")
         if skipped:
             print(f"skipped {skipped} unreadable file{'s' * (skipped > 1)} in {FLAGS.data_dir}")
+    elif FLAGS.dataset == "glyphs":
+        data, fonts, skipped = vae.glyph_images(image_size, FLAGS.fonts)
+        print(f"glyphs: {int(data.cardinality())} capitals of {len(fonts['train'])} training fonts"
+              + (f"; skipped {skipped} font file{'s' * (skipped > 1)} that failed to load or lack a capital"
+                 if skipped else ""))
     else:
-        data = vae.digit_images(FLAGS.image_size)
+        data = vae.digit_images(image_size)
     distribution = strategy()
     with distribution.scope():
-        model = vae.VAE(FLAGS.image_size, channels, FLAGS.latent_dim, FLAGS.decoder, FLAGS.beta, FLAGS.seed,
+        model = vae.VAE(image_size, channels, FLAGS.latent_dim, FLAGS.decoder, FLAGS.beta, FLAGS.seed,
                         gan=FLAGS.gan, gan_weight=vae.GAN_WEIGHT if FLAGS.gan_weight is None else FLAGS.gan_weight)
         optimizers = vae.optimizers(model, FLAGS.lr)
         epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
@@ -120,7 +135,7 @@ def main(argv):
                              f"above {int(epoch.numpy())} to train on")
     writer = tf.summary.create_file_writer(FLAGS.logdir) if FLAGS.logdir else None
     z = tf.constant(np.random.default_rng(FLAGS.seed).normal(size=(16, FLAGS.latent_dim)), tf.float32)
-    size = FLAGS.sample_size or 4 * FLAGS.image_size
+    size = FLAGS.sample_size or 4 * image_size
     def epoch_batches(e):
         epoch_data = vae.with_noise(data, FLAGS.latent_dim, e)
         return epoch_data.shuffle(4096, seed=FLAGS.seed + e).batch(FLAGS.batch_size, drop_remainder=True)
@@ -152,7 +167,7 @@ def main(argv):
             manager.save(checkpoint_number=int(epoch.numpy()))
             if writer:
                 with writer.as_default(step=(e + 1) * count):
-                    tf.summary.image("samples", model.decode(z[:4], FLAGS.image_size), max_outputs=4)
+                    tf.summary.image("samples", model.decode(z[:4], image_size), max_outputs=4)
     except KeyboardInterrupt:
         bar.close()
         kept = int(epoch.numpy())
@@ -168,9 +183,15 @@ def main(argv):
     print(f"wrote {samples}")
     decoder = export.save_keras(model.decoder, os.path.join(out, "decoder.keras"))
     print(f"wrote {decoder} (tfart-dream --generator searches its latent space)")
+    if fonts:
+        written = os.path.join(out, "fonts.json")
+        with imaging.atomic_path(written, "--out") as tmp:
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump(glyphs.describe(fonts), f, indent=1)
+        print(f"wrote {written} (the fonts of each split)")
     if FLAGS.export:
         export.export(model.decoder, FLAGS.export, encoder=model.encoder, data=FLAGS.data_dir or FLAGS.dataset,
-                      encoder_input=[FLAGS.image_size, FLAGS.image_size, channels])
+                      encoder_input=[image_size, image_size, channels])
         print(f"wrote {FLAGS.export}")
 
 

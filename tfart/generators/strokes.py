@@ -26,6 +26,8 @@ SEGMENTS = 8
 STYLES = {
     "ink": dict(background=(0.96, 0.94, 0.88), palette=((0.05, 0.05, 0.08),), width=(0.01, 0.03), opacity=0.9),
     "marker": dict(background=(1.0, 1.0, 1.0), palette=None, width=(0.04, 0.09), opacity=0.7),
+    # A broad black pen on white: letters as fonts draw them (a stroke 1 to 2.5 px wide at 32 px).
+    "pen": dict(background=(1.0, 1.0, 1.0), palette=((0.0, 0.0, 0.0),), width=(0.06, 0.16), opacity=1.0),
 }
 
 
