@@ -4,10 +4,12 @@ flags of every optimization job, defined and validated once.
 Exit codes: 0 done; 1 the run failed (`error: ...`); 2 bad input (a flag, or a file it names); 130 Ctrl-C, with the
 last good result kept and named. `--help` prints the command's help and exits 0.
 """
+import contextlib
 import dataclasses
 import math
 import os
 import re
+import subprocess
 import sys
 
 from absl import app, flags
@@ -106,6 +108,37 @@ def _guarded(main):
             print("\nerror: interrupted", file=sys.stderr)
             sys.exit(130)
     return guarded
+
+
+# A deadline's watcher: sleeps, then names the problem and ends its parent (if still its parent).
+_WATCHER = """import os, sys, time
+parent, seconds, message = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+time.sleep(seconds)
+if os.getppid() == parent:
+    print("error: " + message, file=sys.stderr, flush=True)
+    os.kill(parent, 9)
+"""
+
+
+def exit_now(message, code=1):
+    """One `error: ...` line, and the process ends without unwinding (TensorFlow's collective
+    threads of a failed multi-worker run would keep it from ending)."""
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    os._exit(code)
+
+
+@contextlib.contextmanager
+def deadline(seconds, message):
+    """Within the block, the process ends with `error: message` if it runs past `seconds`. A child
+    process keeps the time: TensorFlow can block this one in C++ without letting a thread or a
+    signal handler run (and a killed process exits 137, not 1)."""
+    watcher = subprocess.Popen([sys.executable, "-c", _WATCHER, str(os.getpid()), str(seconds), message])
+    try:
+        yield
+    finally:
+        watcher.kill()
+        watcher.wait()
 
 
 def finish(result):

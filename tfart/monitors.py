@@ -94,7 +94,7 @@ class Timelapse(Monitor):
 def restore(checkpoint, path, mismatch):
     """Restore every variable of `checkpoint` from the checkpoint at `path`, or raise a UserError
     `mismatch: why` (a checkpoint of another generator, size or architecture). A file that cannot
-    be read (truncated, corrupt) raises Unreadable."""
+    be read (truncated, corrupt, or gone: a run killed as it saved) raises Unreadable."""
     try:
         status = checkpoint.restore(path)
         # Values this run has no use for (Adam's slots when resuming with L-BFGS, a manager's save
@@ -103,7 +103,7 @@ def restore(checkpoint, path, mismatch):
         # Every variable of this run must come from the checkpoint: another architecture raises
         # here instead of resuming from a half-restored state.
         status.assert_existing_objects_matched()
-    except (IndexError, tf.errors.DataLossError, tf.errors.OutOfRangeError) as e:
+    except (IndexError, tf.errors.DataLossError, tf.errors.OutOfRangeError, tf.errors.NotFoundError) as e:
         raise Unreadable(first_line(e, 120)) from None
     except (ValueError, AssertionError, tf.errors.OpError) as e:
         # The half-done restore would warn about every value it left, at exit.

@@ -46,6 +46,8 @@ flags.DEFINE_bool("resume", False, "Continue from the last checkpoint in OUT/ckp
 flags.DEFINE_string("logdir", None, "TensorBoard log folder (losses per step, samples per epoch).")
 flags.DEFINE_string("export", None, "Export the decoder as a SavedModel folder here.")
 flags.DEFINE_integer("sample_size", None, "Side of the decoded samples (default: 4x --image_size).")
+flags.DEFINE_integer("worker_timeout", 300, "With --strategy multi_worker: seconds to wait for every worker "
+                     "of TF_CONFIG to start.")
 flags.DEFINE_integer("seed", 0, "Random seed.")
 cli.seed()
 cli.positive("image_size", 1024)
@@ -56,6 +58,7 @@ cli.positive("batch_size")
 cli.greater_than("lr", 0.0)
 cli.at_least("gan_weight", 0.0)
 cli.positive("sample_size", 8192)
+cli.positive("worker_timeout")
 flags.register_validator("channels", lambda v: v in (None, 1, 3), message="must be 1 or 3")
 
 
@@ -74,11 +77,41 @@ def strategy():
             raise UsageError("--strategy multi_worker: TF_CONFIG must name the cluster's workers and this "
                              "task, e.g. {\"cluster\": {\"worker\": [\"host1:12345\", \"host2:12345\"]}, "
                              "\"task\": {\"type\": \"worker\", \"index\": 0}}") from None
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        # TensorFlow waits for every worker without end (deaf to SIGTERM meanwhile).
+        workers = config["cluster"]["worker"]
+        with cli.deadline(FLAGS.worker_timeout, f"--strategy multi_worker: the {len(workers)} workers of TF_CONFIG "
+                          f"({', '.join(workers)}) did not all start within {FLAGS.worker_timeout} s (--worker_timeout); "
+                          "start the same command on each of them"):
+            return tf.distribute.MultiWorkerMirroredStrategy()
     return tf.distribute.get_strategy()
 
 
+def lowest_epoch(distribution, epoch):
+    """The lowest of every worker's `epoch` (a tf.Variable) as an int: a collective, so every
+    worker must ask."""
+    import tensorflow as tf
+
+    def mine():
+        return tf.reshape(epoch, [1])
+
+    @tf.function
+    def everyones():
+        return distribution.gather(distribution.run(mine), axis=0)
+    return int(tf.reduce_min(everyones()))
+
+
 def main(argv):
+    import tensorflow as tf
+    try:
+        train()
+    except tf.errors.UnavailableError:
+        if FLAGS.strategy != "multi_worker":
+            raise
+        cli.exit_now("--strategy multi_worker: another worker stopped (see its output); start every worker "
+                     "again, with --resume if a checkpoint was kept")
+
+
+def train():
     import keras
     import numpy as np
     import tensorflow as tf
@@ -87,22 +120,31 @@ def main(argv):
     from tfart.errors import UsageError
     from tfart.progress import Progress
 
-    keras.utils.set_random_seed(FLAGS.seed)
     channels = FLAGS.channels or (3 if FLAGS.data_dir else 1)
     if not FLAGS.data_dir and channels != 1:
         raise UsageError(f"--channels: the {FLAGS.dataset} are grey; use --channels 1")
     if FLAGS.fonts and (FLAGS.data_dir or FLAGS.dataset != "glyphs"):
         raise UsageError("--fonts: the fonts of --dataset glyphs; this run does not use them")
     image_size = FLAGS.image_size or (32 if FLAGS.dataset == "glyphs" and not FLAGS.data_dir else 24)
+    multi_worker = FLAGS.strategy == "multi_worker"
+    if multi_worker and not FLAGS["out"].present:
+        raise UsageError("--out: with --strategy multi_worker give every worker the run's folder (one path: "
+                         "worker 0 keeps the outputs and its checkpoints there, worker N in OUT/worker-N/)")
     out = FLAGS.out  # the run's folder: a default one that an earlier run used gets the next free number
     if not (FLAGS["out"].present or cli.replacing()):
         out = os.path.join(os.path.dirname(out), cli.free_stem(os.path.dirname(out), os.path.basename(out)))
-    checkpoints = os.path.join(out, "ckpt")
     samples = os.path.join(out, "samples.png")
     imaging.check_writable(samples, "--out")
     if FLAGS.export:
         imaging.check_writable(FLAGS.export, "--export", kind="folder")
-    if FLAGS.resume and not tf.train.latest_checkpoint(checkpoints):
+    # Collective ops are configured when the strategy is made: before TensorFlow runs anything else.
+    distribution = strategy()
+    keras.utils.set_random_seed(FLAGS.seed)
+    # Every worker keeps its own checkpoints (machines need not share a disk); worker 0 (the
+    # chief) also writes the samples, the decoder and the export.
+    task = (distribution.cluster_resolver.task_id or 0) if multi_worker else 0
+    checkpoints = os.path.join(out, "ckpt") if task == 0 else os.path.join(out, f"worker-{task}", "ckpt")
+    if FLAGS.resume and not tf.train.get_checkpoint_state(checkpoints):
         raise UsageError(f"--resume: no checkpoint in {checkpoints!r}")
     fonts = None
     if FLAGS.data_dir:
@@ -116,7 +158,6 @@ def main(argv):
                  if skipped else ""))
     else:
         data = vae.digit_images(image_size)
-    distribution = strategy()
     with distribution.scope():
         model = vae.VAE(image_size, channels, FLAGS.latent_dim, FLAGS.decoder, FLAGS.beta, FLAGS.seed,
                         gan=FLAGS.gan, gan_weight=vae.GAN_WEIGHT if FLAGS.gan_weight is None else FLAGS.gan_weight)
@@ -129,6 +170,10 @@ def main(argv):
         monitors.restore_newest(checkpoint, manager,
                                 f"--resume: the checkpoint in {checkpoints!r} is of another architecture "
                                 "(--image_size, --channels, --latent_dim, --decoder, --gan)")
+        if multi_worker:  # a worker killed between two workers' saves is one epoch behind: all take its
+            agreed = lowest_epoch(distribution, epoch)
+            if agreed < int(epoch.numpy()):
+                checkpoint.restore(os.path.join(checkpoints, f"ckpt-{agreed}")).assert_existing_objects_matched()
         print(f"resuming after epoch {int(epoch.numpy())}")
         if int(epoch.numpy()) >= FLAGS.epochs:
             raise UsageError(f"--epochs: the checkpoint is at epoch {int(epoch.numpy())} already; give --epochs "
@@ -138,7 +183,12 @@ def main(argv):
     size = FLAGS.sample_size or 4 * image_size
     def epoch_batches(e):
         epoch_data = vae.with_noise(data, FLAGS.latent_dim, e)
-        return epoch_data.shuffle(4096, seed=FLAGS.seed + e).batch(FLAGS.batch_size, drop_remainder=True)
+        batches = epoch_data.shuffle(4096, seed=FLAGS.seed + e).batch(FLAGS.batch_size, drop_remainder=True)
+        # Each worker builds every global batch and takes its share of each: the same examples
+        # make a step on one process or several.
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+        return batches.with_options(options)
     first = int(epoch.numpy())
     count = int(epoch_batches(first).cardinality().numpy())  # the same every epoch
     if count < 1:
@@ -175,9 +225,21 @@ def main(argv):
               + (f"the checkpoint of epoch {kept} is kept: add --resume to go on from it" if kept
                  else "no epoch had ended, so there is no checkpoint yet"), file=sys.stderr)
         sys.exit(130)
+    except tf.errors.OpError as e:
+        if not multi_worker:
+            raise
+        bar.close()  # a worker stopped: the collective step failed on the others
+        kept = int(epoch.numpy())
+        print(f"error: --strategy multi_worker: a worker stopped in epoch {kept + 1} ({type(e).__name__}); "
+              + (f"start every worker again with --resume to go on from the checkpoint of epoch {kept}" if kept
+                 else "no epoch had ended, so there is no checkpoint yet: start every worker again"), file=sys.stderr)
+        sys.exit(1)
     finally:
         signal.signal(signal.SIGINT, previous)
     bar.close()
+    if task != 0:
+        print(f"worker {task} done: its checkpoints are in {checkpoints}; worker 0 writes the outputs")
+        return
     pictures = model.decoder.image(size, size, z=z).numpy()
     imaging.save_png(samples, imaging.contact_sheet(list(pictures), columns=4) / 255.0, flag="--out")
     print(f"wrote {samples}")
