@@ -206,6 +206,8 @@ def test_train_latent_reads_a_folder_and_counts_what_it_skips(run_script, tmp_pa
     (["--resume"], {}, "--resume: no checkpoint in"),
     (["--image_size", "4"], {}, "--image_size: the encoder needs at least 8 px, got 4"),
     (["--gan_weight", "-1"], {}, "--gan_weight"),
+    (["--dataset", "glyphs", "--fonts", "EMPTY"], {}, "--fonts: no font that draws"),
+    (["--fonts", "EMPTY"], {}, "--fonts: the fonts of --dataset glyphs; this run does not use them"),
 ])
 def test_train_latent_bad_input(run_script, tmp_path, args, env, message, monkeypatch):
     (tmp_path / "empty").mkdir()

@@ -172,7 +172,7 @@ def train_glyphs(seed=0, epochs=30, folders=None):
         keras.layers.Flatten(), keras.layers.Dropout(0.3), keras.layers.Dense(128, activation="relu"),
         keras.layers.Dense(len(glyphs.LETTERS), activation="softmax")], name="glyphs")
     model.compile(keras.optimizers.Adam(1e-3), "categorical_crossentropy")
-    model.fit(data, epochs=epochs, verbose=0)
+    model.fit(data, epochs=epochs, verbose=0, shuffle=False)  # shuffled by the data set
     accuracy = {}
     for name, fonts_of_split in split.items():
         if fonts_of_split:
