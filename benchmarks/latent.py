@@ -1,23 +1,30 @@
-"""A learned latent space on the digits: the CPPN decoder against a transposed-convolution one.
+"""A learned latent space: the CPPN decoder against a transposed-convolution one, on digits or letters.
 
     pip install -e ".[bench,perceive]"
-    python benchmarks/latent.py [--epochs 100] [--out out/benchmarks]
+    python benchmarks/latent.py [--dataset digits|glyphs] [--epochs 100] [--out out/benchmarks]
 
-scikit-learn's 1797 digits at 24 px: the first 1500 train, the last 297 are held out. Each VAE
-(tfart.vae, latent 8, batch 64, Adam 3e-3) trains for the same --epochs; the table prints the
-held-out reconstruction error (mean squared error of the decoded mean code, and its PSNR), the
-decoder's parameters and the seconds of training, and how 512 codes drawn from the prior read
-to the digits judge of tfart-perceive (classifiers.train_digits, trained here on the same 1500):
-its mean top probability, and how many of the ten digits are its answer for at least 2% of the
-samples (a crude Inception score: are the samples digits, and all ten of them?). The baseline decoder is a plain
-Dense -> two stride-2 Conv2DTranspose -> Conv2D network with as many parameters as the CPPN; it
-draws at 24 px only, where the CPPN draws at any size. Then the samples per second of training
-on one and on two logical CPU devices (tf.distribute.MirroredStrategy, a subprocess). Writes
-OUT/latent_samples.png: 16 codes from the prior decoded by each trained decoder at 24 px, and by
-the CPPN VAE and VAE-GAN at 8x the training size (192 px).
+digits: scikit-learn's 1797 digits at 24 px, the first 1500 train, the last 297 are held out;
+judged by the digits judge of tfart-perceive (classifiers.train_digits, trained here on the same
+1500). glyphs: the capitals of the installed fonts at 32 px (tfart.glyphs), the training fonts'
+train and the test fonts' are held out (fonts never seen); judged by the glyph judge
+(classifiers.train_glyphs, trained here on the training fonts). Each VAE (tfart.vae, latent 8,
+batch 64, Adam 3e-3) trains for the same --epochs; the table prints the held-out reconstruction
+error (mean squared error of the decoded mean code, and its PSNR), the decoder's parameters and
+the seconds of training, and how 512 codes drawn from the prior read to the judge: its mean top
+probability, how many classes are its answer for at least 2% of the samples, and for at least
+one (a crude Inception score: are the samples digits or letters, and all of them?). The baseline
+decoder is a plain Dense -> two stride-2 Conv2DTranspose -> Conv2D network with as many
+parameters as the CPPN; it draws at the training size only, where the CPPN draws at any size.
+Then training samples per second: on one and on two logical CPU devices of one process
+(tf.distribute.MirroredStrategy), and in one process against two worker processes on loopback
+(tf.distribute.MultiWorkerMirroredStrategy, TF_CONFIG per process), all subprocesses. Writes
+OUT/latent_samples.png (digits) or OUT/latent_glyphs.png: 16 codes from the prior decoded by
+each trained decoder at the training size, and by the CPPN VAE and VAE-GAN at 8x that size.
 """
 import argparse
+import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -29,20 +36,22 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from tfart import classifiers, imaging, vae  # noqa: E402
+from tfart import classifiers, glyphs, imaging, vae  # noqa: E402
 
-SIZE, LATENT, BATCH, LR, TRAIN = 24, 8, 64, 3e-3, 1500
+LATENT, BATCH, LR = 8, 64, 3e-3
+SIZE = 24  # the digits'; --dataset glyphs sets 32
 
 
 class DeconvDecoder(keras.Model):
-    """z [B, L] -> [B, 24, 24, 3] grey images in [0, 1]: Dense to 6 x 6 x w, two stride-2
+    """z [B, L] -> [B, S, S, 3] grey images in [0, 1]: Dense to S/4 x S/4 x w, two stride-2
     transposed convolutions (w, then w / 2 channels) and a 3 x 3 convolution to one channel."""
 
     def __init__(self, width):
         super().__init__(name="deconv")
         self.width = width
-        self.layers_ = [keras.layers.Dense(6 * 6 * width, activation="relu"),
-                        keras.layers.Reshape((6, 6, width)),
+        base = SIZE // 4
+        self.layers_ = [keras.layers.Dense(base * base * width, activation="relu"),
+                        keras.layers.Reshape((base, base, width)),
                         keras.layers.Conv2DTranspose(width, 3, strides=2, padding="same", activation="relu"),
                         keras.layers.Conv2DTranspose(max(width // 2, 1), 3, strides=2, padding="same",
                                                      activation="relu"),
@@ -72,20 +81,23 @@ def matched_deconv(count):
 def train(model, epochs, images):
     strategy = tf.distribute.get_strategy()
     step = vae.train_step(model, vae.optimizers(model, LR), strategy, BATCH)
+    count = int(images.cardinality())
     start = time.perf_counter()
     for epoch in range(epochs):
-        for batch, noise in vae.with_noise(images, LATENT, epoch).shuffle(TRAIN, seed=epoch).batch(BATCH, drop_remainder=True):
+        batches = vae.with_noise(images, LATENT, epoch).shuffle(count, seed=epoch).batch(BATCH, drop_remainder=True)
+        for batch, noise in batches:
             step(batch, noise)
     return time.perf_counter() - start
 
 
 def judged(judge, model, samples=512):
-    """(mean top probability, digits answered for >= 2% of samples) of prior samples."""
+    """(mean top probability, classes answered for >= 2% of samples, classes answered at all)."""
     z = np.random.default_rng(1).normal(size=(samples, LATENT)).astype("float32")
-    ink = 1.0 - tf.image.resize(model.decode(z), (48, 48))  # the judge reads dark ink on white
+    side = judge.input_shape[1]
+    ink = 1.0 - tf.image.resize(model.decode(z), (side, side))  # the judge reads dark ink on white
     probabilities = judge.predict(ink, verbose=0)
-    shares = np.bincount(probabilities.argmax(-1), minlength=10) / samples
-    return float(probabilities.max(-1).mean()), int((shares >= 0.02).sum())
+    shares = np.bincount(probabilities.argmax(-1), minlength=probabilities.shape[-1]) / samples
+    return float(probabilities.max(-1).mean()), int((shares >= 0.02).sum()), int((shares > 0).sum())
 
 
 def held_out_error(model, held_out):
@@ -126,6 +138,63 @@ THROUGHPUT = textwrap.dedent("""
 """)
 
 
+WORKER = textwrap.dedent("""
+    import os, sys, time
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+    # Made before TensorFlow runs anything (collective ops are configured then).
+    multi_worker = "TF_CONFIG" in os.environ
+    strategy = tf.distribute.MultiWorkerMirroredStrategy() if multi_worker else tf.distribute.get_strategy()
+    import keras
+    from tfart import vae
+    size, latent, batch, steps = (int(a) for a in sys.argv[1:5])
+    images = vae.glyph_images(size)[0] if sys.argv[5] == "glyphs" else vae.digit_images(size)
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    data = vae.with_noise(images, latent).repeat().batch(batch, drop_remainder=True).with_options(options)
+    with strategy.scope():
+        keras.utils.set_random_seed(0)
+        model = vae.VAE(size, 1, latent)
+        optimizers = vae.optimizers(model, 1e-3)
+    step = vae.train_step(model, optimizers, strategy, batch)
+    batches = iter(strategy.experimental_distribute_dataset(data))
+    for _ in range(3):  # trace and warm up
+        float(step(*next(batches))["loss"])
+    start = time.perf_counter()
+    for _ in range(steps):
+        losses = step(*next(batches))
+    float(losses["loss"])
+    print(steps * batch / (time.perf_counter() - start))
+""")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def worker_throughput(dataset, steps=40, rounds=3, batch=128):
+    """Global training samples/s in one process and in two worker processes on loopback
+    (MultiWorkerMirroredStrategy, TF_CONFIG per process), alternated `rounds` times: medians."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    command = [sys.executable, "-c", WORKER, str(SIZE), str(LATENT), str(batch), str(steps), dataset]
+    rates = {1: [], 2: []}
+    for _ in range(rounds):
+        proc = subprocess.run(command, capture_output=True, text=True, cwd=root, check=True)
+        rates[1].append(float(proc.stdout.split()[-1]))
+        cluster = {"worker": [f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"]}
+        workers = [subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                    env={**os.environ, "TF_CONFIG": json.dumps(
+                                        {"cluster": cluster, "task": {"type": "worker", "index": i}})})
+                   for i in range(2)]
+        outputs = [w.communicate(timeout=600) for w in workers]
+        if any(w.returncode for w in workers):
+            raise SystemExit(f"error: a worker process failed: {outputs[0][1][-500:]}{outputs[1][1][-500:]}")
+        rates[2].append(float(outputs[0][0].split()[-1]))  # the chief's: global samples/s
+    return {n: float(np.median(r)) for n, r in rates.items()}
+
+
 def throughput(steps=20, rounds=5):
     """Training samples per second on 1 and on 2 logical CPU devices: {1: s/s, 2: s/s}."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -134,22 +203,42 @@ def throughput(steps=20, rounds=5):
     return {int(a): float(b) for a, b in (line.split() for line in proc.stdout.strip().splitlines())}
 
 
+def data(dataset):
+    """(training images as a tf.data set, held-out images [N, S, S, 1], the judge: a Keras model
+    of dark ink on white, a line on the data, a line on the judge)."""
+    if dataset == "digits":
+        images = vae.digit_images(SIZE)
+        train_set, held_out = images.take(1500), np.stack(list(images.skip(1500).as_numpy_iterator()))
+        judge, accuracy = classifiers.train_digits()
+        return (train_set, held_out, judge, f"scikit-learn digits at {SIZE} px, 1500 train / {len(held_out)} held out",
+                f"digits judge: held-out accuracy {accuracy:.3f}")
+    train_set, split, _ = vae.glyph_images(SIZE)
+    held_out = glyphs.render(split["test"], SIZE)[0]
+    judge, accuracy, _, _ = classifiers.train_glyphs()
+    return (train_set, held_out, judge,
+            f"capitals of installed fonts at {SIZE} px, {int(train_set.cardinality())} of {len(split['train'])} "
+            f"training fonts train / {len(held_out)} of {len(split['test'])} test fonts held out",
+            f"glyph judge: test-font accuracy {accuracy['test']:.3f}")
+
+
 def main():
+    global SIZE
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--dataset", default="digits", choices=["digits", "glyphs"])
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--out", default="out/benchmarks")
     args = parser.parse_args()
-    images = vae.digit_images(SIZE)
-    train_set, held_out = images.take(TRAIN), np.stack(list(images.skip(TRAIN).as_numpy_iterator()))
+    SIZE = 32 if args.dataset == "glyphs" else 24
+    train_set, held_out, judge, about_data, about_judge = data(args.dataset)
     z = np.random.default_rng(0).normal(size=(16, LATENT)).astype("float32")
 
-    print(f"scikit-learn digits at {SIZE} px, {TRAIN} train / {len(held_out)} held out, latent {LATENT}, "
-          f"batch {BATCH}, Adam {LR}, {args.epochs} epochs each")
-    judge, accuracy = classifiers.train_digits()
-    real = judge.predict(1.0 - tf.image.resize(held_out, (48, 48)), verbose=0).max(-1).mean()
-    print(f"digits judge: held-out accuracy {accuracy:.3f}, mean top probability on the held-out digits {real:.3f}")
+    print(f"{about_data}, latent {LATENT}, batch {BATCH}, Adam {LR}, {args.epochs} epochs each")
+    side = judge.input_shape[1]
+    real = judge.predict(1.0 - tf.image.resize(held_out, (side, side)), verbose=0).max(-1).mean()
+    print(f"{about_judge}, mean top probability on the held-out images {real:.3f}")
+    classes = judge.output_shape[-1]
     print(f"{'decoder':<24}{'parameters':>11}{'held-out MSE':>14}{'PSNR dB':>9}{'seconds':>9}"
-          f"{'prior: judge p':>16}{'digits':>8}")
+          f"{'prior: judge p':>16}{'>= 2%':>7}{'seen':>6}  (of {classes} classes)")
     rows, sheets = {}, []
     for name, options in (("cppn VAE", {}), ("cppn VAE-GAN", {"gan": True}),
                           ("fourier_cppn VAE", {"decoder": "fourier_cppn"}), ("transposed-conv VAE", None)):
@@ -160,13 +249,14 @@ def main():
         count = parameters(model.decoder.weight_variables)
         seconds = train(model, args.epochs, train_set)
         mse, psnr = held_out_error(model, held_out)
-        confidence, covered = judged(judge, model)
+        confidence, common, seen = judged(judge, model)
         rows[name] = (count, mse)
-        print(f"{name:<24}{count:>11}{mse:>14.4f}{psnr:>9.2f}{seconds:>9.1f}{confidence:>16.3f}{covered:>8}", flush=True)
+        print(f"{name:<24}{count:>11}{mse:>14.4f}{psnr:>9.2f}{seconds:>9.1f}{confidence:>16.3f}{common:>7}{seen:>6}",
+              flush=True)
         small = tf.image.resize(model.decode(z), (8 * SIZE, 8 * SIZE), "nearest")
-        sheets.append((f"{name}, 24 px", small))
+        sheets.append((f"{name}, {SIZE} px", small))
         if options is not None and options.get("decoder") is None:
-            sheets.append((f"{name}, 192 px", model.decode(z, 8 * SIZE)))
+            sheets.append((f"{name}, {8 * SIZE} px", model.decode(z, 8 * SIZE)))
     ratio = rows["transposed-conv VAE"][1] / rows["cppn VAE"][1]
     print(f"held-out MSE, transposed-conv / cppn: {ratio:.2f} (above 1: the CPPN reconstructs better)")
 
@@ -174,9 +264,13 @@ def main():
     print(f"training samples/s, MirroredStrategy on logical CPU devices: 1 device {rates[1]:.0f}, "
           f"2 devices {rates[2]:.0f}, ratio 2/1 {rates[2] / rates[1]:.2f} "
           f"(both share this machine's {os.cpu_count()} cores)")
+    rates = worker_throughput(args.dataset)
+    print(f"training samples/s, global batch 128: 1 process {rates[1]:.0f}, 2 worker processes "
+          f"(MultiWorkerMirroredStrategy on loopback) {rates[2]:.0f}, ratio 2/1 {rates[2] / rates[1]:.2f} "
+          f"(both share this machine's {os.cpu_count()} cores)")
 
     os.makedirs(args.out, exist_ok=True)
-    path = os.path.join(args.out, "latent_samples.png")
+    path = os.path.join(args.out, "latent_samples.png" if args.dataset == "digits" else "latent_glyphs.png")
     cells = [np.repeat(np.asarray(image[i]), 3, axis=-1) for _, image in sheets for i in range(4)]
     labels = [label if i == 0 else "" for label, _ in sheets for i in range(4)]
     imaging.save_png(path, imaging.contact_sheet(cells, columns=4, labels=labels) / 255.0)

@@ -4,12 +4,17 @@
     python benchmarks/perceive_judges.py [--budget 400] [--configs cppn,cppn_lr0.01] [--seeds 0]
 
 tfart-perceive's defaults were first tried on one judge, `--models digits`. A default must also
-work on a judge it was not tuned on, so this trains two in this process (no download), each a
-different network on a different rendering of scikit-learn's handwritten digits:
+work on judges it was not tuned on, so this trains four in this process (no download), each a
+different network on different images:
 - digits: tfart.classifiers.train_digits, 48 x 48 grey, dark ink on white, inputs in [0, 1],
   10 classes (what `--models digits` is);
 - inverted7: 64 x 64 grey, light ink on black, inputs in [-1, 1], classes 0-6 only, another
-  architecture (three strided convolutions, global average pooling, logits out).
+  architecture (three strided convolutions, global average pooling, logits out);
+- glyphs: tfart.classifiers.train_glyphs, 32 x 32 grey capitals of installed fonts, 26 classes
+  (what `--models glyphs` is), with scribbles taught as no letter;
+- rgb_digits: 64 x 64 RGB, inputs in [-1, 1], the digits in a random ink colour on a random
+  paper colour, the inverted7 architecture with 10 classes.
+`--judges` picks some (default: all four).
 For each drawing configuration (CONFIGS), judge, target class and seed, tfart.perception.draw
 (what tfart-perceive runs, gradient method, the standard random transforms) drives the drawing
 toward the target with `--budget` classifier evaluations and stops at p 0.9. Prints each run's
@@ -68,6 +73,28 @@ def train_inverted7(seed=0):
     return model, float(model.evaluate(images[split:], labels[split:], verbose=0)[1])
 
 
+def train_rgb_digits(seed=0):
+    """64 x 64 RGB digits, a random ink colour on a random paper colour, in [-1, 1]:
+    (model, held-out accuracy)."""
+    from sklearn.datasets import load_digits
+    digits = load_digits()
+    rng = np.random.default_rng(seed)
+    ink = tf.image.resize(digits.images[..., None].astype("float32") / 16.0, (64, 64)).numpy()
+    colours = rng.uniform(0, 1, (2, len(ink), 1, 1, 3)).astype("float32")
+    images = (ink * colours[0] + (1 - ink) * colours[1]) * 2 - 1
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([
+        keras.Input((64, 64, 3)),
+        keras.layers.Conv2D(24, 3, strides=2, padding="same", activation="relu"),
+        keras.layers.Conv2D(48, 3, strides=2, padding="same", activation="relu"),
+        keras.layers.Conv2D(64, 3, strides=2, padding="same", activation="relu"),
+        keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10)], name="rgb_digits")
+    model.compile(keras.optimizers.Adam(3e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    model.fit(images[:1500], digits.target[:1500], epochs=30, batch_size=64, verbose=0)
+    return model, float(model.evaluate(images[1500:], digits.target[1500:], verbose=0)[1])
+
+
 def judge_from(model, input_range):
     """A classifiers.Classifier of an in-process model (through a file, as tfart-perceive loads one)."""
     path = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"tfart_{model.name}_{os.getpid()}.keras")
@@ -83,17 +110,29 @@ def main():
     parser.add_argument("--budget", type=int, default=400)
     parser.add_argument("--configs", default=",".join(CONFIGS))
     parser.add_argument("--seeds", default="0")
+    parser.add_argument("--judges", default="digits,inverted7,glyphs,rgb_digits")
     args = parser.parse_args()
     names = args.configs.split(",")
     if any(n not in CONFIGS for n in names) or args.budget < 1:
         raise SystemExit(f"error: --configs: choose from {', '.join(CONFIGS)}; --budget >= 1")
     seeds = [int(s) for s in args.seeds.split(",")]
+    trainers = {"digits": (lambda: classifiers.train_digits(), "0,1", 48, "48 px, [0, 1], 10 classes"),
+                "inverted7": (train_inverted7, "-1,1", 64, "64 px grey, [-1, 1], 7 classes"),
+                "glyphs": (lambda: classifiers.train_glyphs()[:2], "0,1", 48, "32 px, [0, 1], 26 letters"),
+                "rgb_digits": (train_rgb_digits, "-1,1", 64, "64 px RGB, [-1, 1], 10 classes")}
+    wanted = args.judges.split(",")
+    if any(j not in trainers for j in wanted):
+        raise SystemExit(f"error: --judges: choose from {', '.join(trainers)}")
 
-    start = time.perf_counter()
-    (digits, digits_accuracy), (inverted, inverted_accuracy) = classifiers.train_digits(), train_inverted7()
-    judges = {"digits": (judge_from(digits, "0,1"), 48), "inverted7": (judge_from(inverted, "-1,1"), 64)}
-    print(f"judges trained here in {time.perf_counter() - start:.0f} s: digits (48 px, [0, 1], 10 classes) "
-          f"held-out accuracy {digits_accuracy:.3f}; inverted7 (64 px, [-1, 1], 7 classes) {inverted_accuracy:.3f}")
+    judges = {}
+    for name in wanted:
+        train, input_range, size, about = trainers[name]
+        start = time.perf_counter()
+        model, accuracy = train()
+        accuracy = accuracy["test"] if isinstance(accuracy, dict) else accuracy
+        judges[name] = (judge_from(model, input_range), size)
+        print(f"judge {name} ({about}) trained here in {time.perf_counter() - start:.0f} s: "
+              f"held-out accuracy {accuracy:.3f}" + (" (test fonts)" if name == "glyphs" else ""))
     print(f"gradient, standard transforms, budget {args.budget} classifier evaluations, stop at p 0.9")
     print(f"{'config':<22}{'judge':<11}{'target':>7}{'seed':>6}{'p':>8}{'steps':>7}{'seconds':>9}")
     finals = {}
@@ -119,7 +158,7 @@ def main():
         reached = sum(p >= 0.9 for p, _, _ in runs)
         print(f"{name:<22}{judge_name:<11}{np.median([p for p, _, _ in runs]):>9.3f}{worst[0]:>9.3f}"
               f"{worst[1]:>9}{reached:>5}/{len(runs)}")
-    print("worst run of each configuration over both judges: " + ", ".join(
+    print("worst run of each configuration over every judge: " + ", ".join(
         f"{name} {min(p for (n, _), runs in finals.items() if n == name for p, _, _ in runs):.3f}" for name in names))
 
 

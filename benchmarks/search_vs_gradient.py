@@ -1,17 +1,21 @@
 """Perception engines: classifier evaluations that random search and gradient descent need.
 
     pip install -e ".[bench,perceive]"
-    python benchmarks/search_vs_gradient.py [--targets 0,1,3,7,8] [--seeds 0,1,2] [--budget 3000]
+    python benchmarks/search_vs_gradient.py [--judges digits,glyphs] [--seeds 0,1,2] [--budget 3000]
 
-No ImageNet weights can be downloaded here, so the judge is `--models digits`: a 48 x 48 CNN
-trained in this process on scikit-learn's handwritten digits (tfart.classifiers.train_digits).
-For each generator (strokes, then CPPN), target class and seed, tfart.perception.draw (what
-tfart-perceive runs) drives the same starting drawing to probability 0.9 by gradient and by
+No ImageNet weights can be downloaded here, so the judges are trained in this process:
+- digits (`--models digits`): a 48 x 48 CNN on scikit-learn's handwritten digits
+  (tfart.classifiers.train_digits); drawings of 48 px, 32 strokes of ink; targets 0,1,3,7,8;
+- glyphs (`--models glyphs`): the 32 x 32 letter CNN of tfart.classifiers.train_glyphs; drawings
+  of 48 px, 6 strokes of the pen style (what the README's letters use); targets A,E,K,R,S.
+For each judge, generator (strokes, then CPPN), target class and seed, tfart.perception.draw
+(what tfart-perceive runs) drives the same starting drawing to probability 0.9 by gradient and by
 random search, no random transforms, and counts classifier evaluations: a random-search
-candidate is one, a gradient step tfart.search.GRADIENT_STEP_COST. A run that does not reach
-0.9 within --budget counts as the budget (so its ratio is a lower bound, marked >=). Also
-measured: what a gradient step costs in forward passes of the same drawing and classifier.
-The last line is the median ratio random / gradient.
+candidate is one; a gradient step is what it measurably costs in forward passes of that drawing
+and judge (the median of 30 timed steps over the median of 30 timed forwards, printed first).
+A run that does not reach 0.9 within --budget counts as the budget (its ratio is a bound: '>=' if
+only random search fell short, '?' if gradient did). The last lines are the median ratio random /
+gradient per judge and generator, and per judge.
 """
 import argparse
 import os
@@ -23,19 +27,22 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from tfart import classifiers, generators, objectives, optimize, perception, search  # noqa: E402
+from tfart import classifiers, generators, glyphs, objectives, optimize, perception  # noqa: E402
 
 SIZE = 48
+# judge: (default targets, the stroke generator's own options)
+JUDGES = {"digits": ("0,1,3,7,8", dict(strokes=32, style="ink")),
+          "glyphs": ("A,E,K,R,S", dict(strokes=6, style="pen"))}
 
 
-def make(generator, seed):
-    own = dict(strokes=32, style="ink") if generator == "strokes" else dict(latent_dim=0)
+def make(generator, seed, strokes):
+    own = strokes if generator == "strokes" else dict(latent_dim=0)
     return generators.make(generator, SIZE, SIZE, seed=seed, **own)
 
 
-def step_cost(judge, generator):
+def step_cost(judge, generator, strokes):
     """Seconds of a gradient step over seconds of a forward evaluation (medians of 30)."""
-    drawing = make(generator, 0)
+    drawing = make(generator, 0, strokes)
     objective = classifiers.ensemble([judge], [0])
     forward = tf.function(lambda: objective(objectives.Context(drawing.image(SIZE, SIZE), {})))
     variables = drawing.variables_to_train()
@@ -53,59 +60,83 @@ def step_cost(judge, generator):
     return times["step"] / times["forward"]
 
 
+def trained_judge(name):
+    """(classifiers.Classifier, a line on how it was trained) for a judge trained in this process."""
+    start = time.perf_counter()
+    if name == "digits":
+        model, accuracy = classifiers.train_digits()
+        about = f"held-out accuracy {accuracy:.3f}"
+    else:
+        model, accuracies, _, _ = classifiers.train_glyphs()
+        about = f"test-font accuracy {accuracies['test']:.3f}, validation fonts {accuracies['val']:.3f}"
+    path = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"tfart_{name}_{os.getpid()}.keras")
+    model.save(path)
+    judge = classifiers.Classifier(path)
+    judge.labels = list(glyphs.LETTERS) if name == "glyphs" else judge.labels
+    os.remove(path)
+    return judge, f"judge {name}: trained here in {time.perf_counter() - start:.1f} s, {about}"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--targets", default="0,1,3,7,8")
+    parser.add_argument("--judges", default="digits,glyphs")
+    parser.add_argument("--targets", default=None, help="class names or indices (default: each judge's five)")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--generators", default="strokes,cppn")
     parser.add_argument("--budget", type=int, default=3000)
+    parser.add_argument("--lr", type=float, default=None,
+                        help="the gradient's learning rate (default: tfart-perceive's: 0.05 strokes, 0.005 CPPNs)")
     args = parser.parse_args()
     try:
-        targets = [int(t) for t in args.targets.split(",")]
+        names = args.judges.split(",")
         seeds = [int(s) for s in args.seeds.split(",")]
         kinds = args.generators.split(",")
+        if any(n not in JUDGES for n in names):
+            raise ValueError(f"--judges: {', '.join(JUDGES)}")
         if any(k not in ("strokes", "cppn", "fourier_cppn", "fft") for k in kinds) or args.budget < 1:
             raise ValueError("--generators: strokes, cppn, fourier_cppn, fft; --budget >= 1")
-        if any(not 0 <= t <= 9 for t in targets):
-            raise ValueError("--targets: digits 0-9")
     except ValueError as e:
         raise SystemExit(f"error: {e}")
 
-    start = time.perf_counter()
-    model, accuracy = classifiers.train_digits()
-    path = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"tfart_digits_{os.getpid()}.keras")
-    model.save(path)
-    judge = classifiers.Classifier(path)
-    os.remove(path)
-    print(f"judge: digits CNN trained here in {time.perf_counter() - start:.1f} s, held-out accuracy {accuracy:.3f}; "
-          f"{SIZE} px, target probability 0.9, budget {args.budget} evaluations, no transforms")
-    for kind in kinds:
-        print(f"a gradient step of the {kind} drawing costs {step_cost(judge, kind):.2f} forward passes "
-              f"(counted as {search.GRADIENT_STEP_COST:g})")
-    print(f"{'generator':<11}{'target':>7}{'seed':>6}{'gradient':>10}{'random':>9}{'ratio':>9}")
-    ratios = {kind: [] for kind in kinds}
-    for kind in kinds:
-        for target in targets:
-            for seed in seeds:
-                spent = {}
-                for method in perception.METHODS:
-                    keras.utils.set_random_seed(seed)
-                    # lr 0.05 for both generators, as the published figures were measured
-                    # (tfart-perceive's CPPN default is now 0.005: benchmarks/perceive_judges.py).
-                    result, used = perception.draw(make(kind, seed), [judge], [target], method=method, lr=0.05,
-                                                   budget=args.budget, size=SIZE, seed=seed, progress=False)
-                    spent[method] = (used, result.stopped == "target")
-                (grad, grad_ok), (rand, rand_ok) = spent["gradient"], spent["random_search"]
-                ratio = rand / grad
-                mark = "" if rand_ok and grad_ok else (">=" if grad_ok else "?")
-                ratios[kind].append(ratio)
-                print(f"{kind:<11}{target:>7}{seed:>6}{grad:>10g}{rand:>8g}{'' if rand_ok else '+'}"
-                      f"{mark:>4}{ratio:.1f}", flush=True)
-    for kind in kinds:
-        print(f"{kind}: median ratio random / gradient {np.median(ratios[kind]):.1f} "
-              f"(runs: {len(ratios[kind])}; '+': random search did not reach 0.9 within the budget)")
-    every = [r for kind in kinds for r in ratios[kind]]
-    print(f"median ratio random / gradient: {np.median(every):.1f}")
+    print(f"{SIZE} px drawings, target probability 0.9, budget {args.budget} evaluations, no transforms, "
+          f"learning rate {args.lr or 'of tfart-perceive'}")
+    ratios = {}
+    for name in names:
+        judge, about = trained_judge(name)
+        print(about)
+        default_targets, strokes = JUDGES[name]
+        try:
+            targets = [judge.class_index(t) for t in (args.targets or default_targets).split(",")]
+        except Exception as e:
+            raise SystemExit(f"error: --targets: {e}")
+        costs = {kind: step_cost(judge, kind, strokes) for kind in kinds}
+        for kind in kinds:
+            print(f"a gradient step of the {kind} drawing costs {costs[kind]:.2f} forward passes of {name}")
+        print(f"{'judge':<8}{'generator':<11}{'target':>7}{'seed':>6}{'gradient':>10}{'random':>9}{'ratio':>9}")
+        for kind in kinds:
+            for target in targets:
+                for seed in seeds:
+                    spent = {}
+                    for method in perception.METHODS:
+                        keras.utils.set_random_seed(seed)
+                        result, used = perception.draw(make(kind, seed, strokes), [judge], [target], method=method,
+                                                       lr=args.lr, budget=args.budget, size=SIZE, seed=seed,
+                                                       progress=False)
+                        if method == "gradient":
+                            used = result.step * costs[kind]  # measured, not the counted constant
+                        spent[method] = (used, result.stopped == "target")
+                    (grad, grad_ok), (rand, rand_ok) = spent["gradient"], spent["random_search"]
+                    ratio = rand / grad
+                    mark = "" if rand_ok and grad_ok else (">=" if grad_ok else "?")
+                    ratios.setdefault((name, kind), []).append(ratio)
+                    print(f"{name:<8}{kind:<11}{judge.labels[target]:>7}{seed:>6}{grad:>10.0f}{rand:>8g}"
+                          f"{'' if rand_ok else '+'}{mark:>4}{ratio:.1f}", flush=True)
+    for (name, kind), values in ratios.items():
+        print(f"{name} {kind}: median ratio random / gradient {np.median(values):.1f} "
+              f"(runs: {len(values)}; '+': random search did not reach 0.9 within the budget)")
+    for name in names:
+        every = [r for (n, _), values in ratios.items() if n == name for r in values]
+        print(f"{name}: median ratio random / gradient {np.median(every):.1f}")
 
 
 if __name__ == "__main__":

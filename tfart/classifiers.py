@@ -205,8 +205,9 @@ def trained_model(name, flag="--models"):
         with imaging.atomic_path(os.path.splitext(path)[0] + ".json", where) as tmp:
             with open(tmp, "w", encoding="utf-8") as f:
                 json.dump(about, f, indent=1)
-        print(f"glyph judge: test-font accuracy {accuracy.get('test', float('nan')):.3f} "
-              f"({len(split['test'])} fonts never seen in training), validation fonts {accuracy.get('val', float('nan')):.3f}")
+        test, val = accuracy.get("test", float("nan")), accuracy.get("val", float("nan"))
+        print(f"glyph judge: test-font accuracy {test:.3f} ({len(split['test'])} fonts never seen in training), "
+              f"validation fonts {val:.3f}")
     with imaging.atomic_path(path, where) as tmp:
         model.save(tmp)
     return model

@@ -27,8 +27,10 @@ from tfart import cli
 FLAGS = flags.FLAGS
 flags.DEFINE_string("data_dir", None, "A folder of images (any Pillow reads); default: --dataset.")
 flags.DEFINE_enum("dataset", "digits", ["digits", "glyphs"], "The built-in data set: scikit-learn's handwritten "
-                  "digits, or glyphs: the capitals of the fonts installed packages ship (pip install -e \".[glyphs]\").")
-flags.DEFINE_list("fonts", None, "With --dataset glyphs: folders of .ttf/.otf fonts (default: the installed packages').")
+                  "digits, or glyphs: the capitals of the fonts installed packages ship "
+                  "(pip install -e \".[glyphs]\").")
+flags.DEFINE_list("fonts", None, "With --dataset glyphs: folders of .ttf/.otf fonts (default: the installed "
+                  "packages').")
 flags.DEFINE_integer("image_size", None, "Training images are resized to this square side (default: 32 for glyphs, "
                      "else 24).")
 flags.DEFINE_integer("channels", None, "1 (grey) or 3 (colour); default: 1 for digits and glyphs, 3 for --data_dir.")
@@ -80,8 +82,8 @@ def strategy():
         # TensorFlow waits for every worker without end (deaf to SIGTERM meanwhile).
         workers = config["cluster"]["worker"]
         with cli.deadline(FLAGS.worker_timeout, f"--strategy multi_worker: the {len(workers)} workers of TF_CONFIG "
-                          f"({', '.join(workers)}) did not all start within {FLAGS.worker_timeout} s (--worker_timeout); "
-                          "start the same command on each of them"):
+                          f"({', '.join(workers)}) did not all start within {FLAGS.worker_timeout} s "
+                          "(--worker_timeout); start the same command on each of them"):
             return tf.distribute.MultiWorkerMirroredStrategy()
     return tf.distribute.get_strategy()
 
