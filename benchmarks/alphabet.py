@@ -52,6 +52,7 @@ def main():
     parser.add_argument("--strokes", type=int, default=6)
     parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--budget", type=int, default=600)
+    parser.add_argument("--lr", type=float, default=None, help="default: tfart-perceive's for strokes (0.05)")
     parser.add_argument("--letters", default=string.ascii_uppercase)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="out/benchmarks/alphabet_strokes.png")
@@ -64,8 +65,8 @@ def main():
     judge, other = judge_of(first, "glyphs"), judge_of(second, "glyphs_seed1")
     print(f"judges trained here in {time.perf_counter() - start:.0f} s: test-font accuracy {accuracy['test']:.3f} "
           f"(seed 0, the drawing's) and {accuracy2['test']:.3f} (seed 1, the reader)")
-    print(f"{args.strokes} pen strokes, {args.size} px, gradient, standard transforms, budget {args.budget}, "
-          "stop at p 0.9")
+    print(f"{args.strokes} pen strokes, {args.size} px, gradient at lr {args.lr or 0.05}, standard transforms, "
+          f"budget {args.budget}, stop at p 0.9")
     print(f"{'letter':<8}{'p':>7}{'steps':>7}{'reader p':>10}{'reader says':>13}")
     cells, reached, read = [], 0, 0
     for letter in args.letters:
@@ -74,7 +75,8 @@ def main():
         transforms.seed(args.seed)
         drawing = generators.make("strokes", args.size, args.size, seed=args.seed, strokes=args.strokes, style="pen")
         result, _ = perception.draw(drawing, [judge], [index], method="gradient", budget=args.budget, size=args.size,
-                                    transform=transforms.standard(args.size), seed=args.seed, progress=False)
+                                    lr=args.lr, transform=transforms.standard(args.size), seed=args.seed,
+                                    progress=False)
         image = rasterize(drawing.to_svg(args.size, args.size), args.size)
         p = float(judge.probabilities(image)[0, index])
         others = other.probabilities(image)[0].numpy()
@@ -86,7 +88,7 @@ def main():
     print(f"{reached}/{len(args.letters)} letters reached p 0.9 for the judge they were drawn for; "
           f"the other judge reads {read}/{len(args.letters)} as the same letter")
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-    imaging.save_png(args.out, imaging.contact_sheet(cells, columns=13) / 255.0)
+    imaging.save_png(args.out, imaging.contact_sheet(cells, columns=13, background=128) / 255.0)
     print(f"wrote {args.out}")
 
 

@@ -222,17 +222,20 @@ def data(dataset):
 
 
 def main():
-    global SIZE
+    global SIZE, LATENT
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dataset", default="digits", choices=["digits", "glyphs"])
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--out", default="out/benchmarks")
+    parser.add_argument("--latent", type=int, default=8, help="latent size (16 for the README's letters)")
+    parser.add_argument("--hidden", type=int, default=32, help="the CPPN decoders' width (64 for the letters)")
     args = parser.parse_args()
-    SIZE = 32 if args.dataset == "glyphs" else 24
+    SIZE, LATENT = (32 if args.dataset == "glyphs" else 24), args.latent
     train_set, held_out, judge, about_data, about_judge = data(args.dataset)
     z = np.random.default_rng(0).normal(size=(16, LATENT)).astype("float32")
 
-    print(f"{about_data}, latent {LATENT}, batch {BATCH}, Adam {LR}, {args.epochs} epochs each")
+    print(f"{about_data}, latent {LATENT}, CPPN width {args.hidden}, batch {BATCH}, Adam {LR}, "
+          f"{args.epochs} epochs each")
     side = judge.input_shape[1]
     real = judge.predict(1.0 - tf.image.resize(held_out, (side, side)), verbose=0).max(-1).mean()
     print(f"{about_judge}, mean top probability on the held-out images {real:.3f}")
@@ -243,7 +246,7 @@ def main():
     for name, options in (("cppn VAE", {}), ("cppn VAE-GAN", {"gan": True}),
                           ("fourier_cppn VAE", {"decoder": "fourier_cppn"}), ("transposed-conv VAE", None)):
         keras.utils.set_random_seed(0)
-        model = vae.VAE(SIZE, 1, LATENT, **(options or {}))
+        model = vae.VAE(SIZE, 1, LATENT, decoder_options={"hidden": args.hidden}, **(options or {}))
         if options is None:
             model.decoder = matched_deconv(rows["cppn VAE"][0])
         count = parameters(model.decoder.weight_variables)

@@ -162,6 +162,17 @@ def dataset(fonts, size=32, characters=LETTERS):
     return tf.data.Dataset.from_tensor_slices(render(fonts, size, characters))
 
 
+def picture(font_name, character, path, size=32, folders=None):
+    """Write one glyph as a grey PNG file (e.g. to encode with tfart-render --walk): the font of
+    find_fonts(folders) named `font_name` (a file's stem, e.g. 'Caladea-Bold'). Returns `path`."""
+    from tfart import imaging
+    fonts = {f.name: f for f in find_fonts(folders, characters=character)[0]}
+    if font_name not in fonts:
+        raise UserError(f"no font named {font_name!r}; installed: {', '.join(sorted(fonts))}")
+    image = render([fonts[font_name]], size, character)[0][0]
+    return imaging.save_png(path, np.repeat(image, 3, axis=-1), grey=True)
+
+
 def describe(split):
     """What split_fonts chose, for a JSON file beside a model: {split: [font names]}."""
     return {name: [f.name for f in fonts] for name, fonts in split.items()}

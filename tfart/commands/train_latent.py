@@ -34,7 +34,8 @@ flags.DEFINE_list("fonts", None, "With --dataset glyphs: folders of .ttf/.otf fo
 flags.DEFINE_integer("image_size", None, "Training images are resized to this square side (default: 32 for glyphs, "
                      "else 24).")
 flags.DEFINE_integer("channels", None, "1 (grey) or 3 (colour); default: 1 for digits and glyphs, 3 for --data_dir.")
-flags.DEFINE_integer("latent_dim", 8, "Size of the latent code z.")
+flags.DEFINE_integer("latent_dim", 8, "Size of the latent code z (16 for the README's letters).")
+flags.DEFINE_integer("hidden", 32, "Units of each of the decoder's hidden layers (64 for the README's letters).")
 flags.DEFINE_enum("decoder", "cppn", ["cppn", "fourier_cppn"], "The decoder: a resolution-free generator.")
 flags.DEFINE_float("beta", 1.0, "Weight of the KL term.")
 flags.DEFINE_bool("gan", False, "Train a VAE-GAN: a discriminator sharpens the decoder's pictures.")
@@ -54,6 +55,7 @@ flags.DEFINE_integer("seed", 0, "Random seed.")
 cli.seed()
 cli.positive("image_size", 1024)
 cli.positive("latent_dim", 1024)
+cli.positive("hidden", 1024)
 cli.at_least("beta", 0.0)
 cli.positive("epochs")
 cli.positive("batch_size")
@@ -162,6 +164,7 @@ def train():
         data = vae.digit_images(image_size)
     with distribution.scope():
         model = vae.VAE(image_size, channels, FLAGS.latent_dim, FLAGS.decoder, FLAGS.beta, FLAGS.seed,
+                        decoder_options={"hidden": FLAGS.hidden},
                         gan=FLAGS.gan, gan_weight=vae.GAN_WEIGHT if FLAGS.gan_weight is None else FLAGS.gan_weight)
         optimizers = vae.optimizers(model, FLAGS.lr)
         epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
@@ -171,7 +174,7 @@ def train():
     if FLAGS.resume:
         monitors.restore_newest(checkpoint, manager,
                                 f"--resume: the checkpoint in {checkpoints!r} is of another architecture "
-                                "(--image_size, --channels, --latent_dim, --decoder, --gan)")
+                                "(--image_size, --channels, --latent_dim, --hidden, --decoder, --gan)")
         if multi_worker:  # a worker killed between two workers' saves is one epoch behind: all take its
             agreed = lowest_epoch(distribution, epoch)
             if agreed < int(epoch.numpy()):
