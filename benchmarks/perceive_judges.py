@@ -52,25 +52,29 @@ CONFIGS = {
 }
 
 
+def strided_net(images, labels, classes, name, seed, split):
+    """Three stride-2 convolutions, global average pooling and logits, trained 30 epochs on the
+    first `split` images: (model, accuracy on the rest)."""
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([
+        keras.Input(images.shape[1:]),
+        keras.layers.Conv2D(24, 3, strides=2, padding="same", activation="relu"),
+        keras.layers.Conv2D(48, 3, strides=2, padding="same", activation="relu"),
+        keras.layers.Conv2D(64, 3, strides=2, padding="same", activation="relu"),
+        keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(classes)], name=name)
+    model.compile(keras.optimizers.Adam(3e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    model.fit(images[:split], labels[:split], epochs=30, batch_size=64, verbose=0)
+    return model, float(model.evaluate(images[split:], labels[split:], verbose=0)[1])
+
+
 def train_inverted7(seed=0):
     """64 x 64 light-on-dark digits 0-6 in [-1, 1]: (model, held-out accuracy)."""
     from sklearn.datasets import load_digits
     digits = load_digits()
     keep = digits.target < 7
     images = tf.image.resize(digits.images[keep][..., None].astype("float32") / 16.0, (64, 64)).numpy() * 2 - 1
-    labels = digits.target[keep]
-    keras.utils.set_random_seed(seed)
-    model = keras.Sequential([
-        keras.Input((64, 64, 1)),
-        keras.layers.Conv2D(24, 3, strides=2, padding="same", activation="relu"),
-        keras.layers.Conv2D(48, 3, strides=2, padding="same", activation="relu"),
-        keras.layers.Conv2D(64, 3, strides=2, padding="same", activation="relu"),
-        keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(7)], name="inverted7")
-    model.compile(keras.optimizers.Adam(3e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
-    split = int(0.8 * len(images))
-    model.fit(images[:split], labels[:split], epochs=30, batch_size=64, verbose=0)
-    return model, float(model.evaluate(images[split:], labels[split:], verbose=0)[1])
+    return strided_net(images, digits.target[keep], 7, "inverted7", seed, int(0.8 * len(images)))
 
 
 def train_rgb_digits(seed=0):
@@ -82,17 +86,7 @@ def train_rgb_digits(seed=0):
     ink = tf.image.resize(digits.images[..., None].astype("float32") / 16.0, (64, 64)).numpy()
     dark, light = rng.uniform(0, 0.4, (len(ink), 1, 1, 3)), rng.uniform(0.6, 1, (len(ink), 1, 1, 3))
     images = ((ink * dark + (1 - ink) * light) * 2 - 1).astype("float32")
-    keras.utils.set_random_seed(seed)
-    model = keras.Sequential([
-        keras.Input((64, 64, 3)),
-        keras.layers.Conv2D(24, 3, strides=2, padding="same", activation="relu"),
-        keras.layers.Conv2D(48, 3, strides=2, padding="same", activation="relu"),
-        keras.layers.Conv2D(64, 3, strides=2, padding="same", activation="relu"),
-        keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10)], name="rgb_digits")
-    model.compile(keras.optimizers.Adam(3e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
-    model.fit(images[:1500], digits.target[:1500], epochs=30, batch_size=64, verbose=0)
-    return model, float(model.evaluate(images[1500:], digits.target[1500:], verbose=0)[1])
+    return strided_net(images, digits.target, 10, "rgb_digits", seed, 1500)
 
 
 def judge_from(model, input_range):
