@@ -25,6 +25,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from perceive_judges import judge_from  # noqa: E402  (benchmarks/, this script's folder)
 from tfart import classifiers, generators, imaging, perception, transforms  # noqa: E402
 
 
@@ -36,13 +37,8 @@ def rasterize(svg, size):
     return np.asarray(image, np.float32)[None] / 255.0
 
 
-def judge_of(model, name):
-    path = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"tfart_{name}_{os.getpid()}.keras")
-    model.save(path)
-    try:
-        judge = classifiers.Classifier(path)
-    finally:
-        os.remove(path)
+def judge_of(model):
+    judge = judge_from(model, "0,1")
     judge.labels = list(string.ascii_uppercase)
     return judge
 
@@ -62,7 +58,7 @@ def main():
 
     start = time.perf_counter()
     (first, accuracy, _, _), (second, accuracy2, _, _) = classifiers.train_glyphs(0), classifiers.train_glyphs(1)
-    judge, other = judge_of(first, "glyphs"), judge_of(second, "glyphs_seed1")
+    judge, other = judge_of(first), judge_of(second)
     print(f"judges trained here in {time.perf_counter() - start:.0f} s: test-font accuracy {accuracy['test']:.3f} "
           f"(seed 0, the drawing's) and {accuracy2['test']:.3f} (seed 1, the reader)")
     print(f"{args.strokes} pen strokes, {args.size} px, gradient at lr {args.lr or 0.05}, standard transforms, "

@@ -27,6 +27,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from perceive_judges import judge_from  # noqa: E402  (benchmarks/, this script's folder)
 from tfart import classifiers, generators, glyphs, objectives, optimize, perception  # noqa: E402
 
 SIZE = 48
@@ -69,11 +70,8 @@ def trained_judge(name):
     else:
         model, accuracies, _, _ = classifiers.train_glyphs()
         about = f"test-font accuracy {accuracies['test']:.3f}, validation fonts {accuracies['val']:.3f}"
-    path = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"tfart_{name}_{os.getpid()}.keras")
-    model.save(path)
-    judge = classifiers.Classifier(path)
+    judge = judge_from(model, "0,1")
     judge.labels = list(glyphs.LETTERS) if name == "glyphs" else judge.labels
-    os.remove(path)
     return judge, f"judge {name}: trained here in {time.perf_counter() - start:.1f} s, {about}"
 
 

@@ -100,7 +100,8 @@ def find_fonts(folders=None, characters=LETTERS, flag="--fonts"):
         try:
             font = ImageFont.truetype(path, RENDER_PX)
             missing = _ink(font, "\ue000").tobytes()  # a private-use code: the missing-glyph box
-            if any(not _ink(font, c).any() or _ink(font, c).tobytes() == missing for c in characters):
+            inks = [_ink(font, c) for c in characters]
+            if any(not ink.any() or ink.tobytes() == missing for ink in inks):
                 skipped += 1
                 continue
         except (OSError, ValueError):
