@@ -137,6 +137,16 @@ def restore_newest(checkpoint, manager, mismatch, flag="--resume"):
     raise UserError(f"{flag}: no checkpoint in {manager.directory!r} can be read: {'; '.join(skipped)}")
 
 
+def weights_of(model):
+    """Every variable of a Keras model, as a list that tf.train.Checkpoint tracks. Keras 3 (3.15)
+    keeps a layer's sublayers in its own list type, which TensorFlow's checkpoints do not follow:
+    a checkpoint of the model object alone holds only the variables set as attributes (a CPPN's
+    head and z, not its body). Adam's checkpoint held the rest by chance, through its own list of
+    the variables it trains; a run without Adam (L-BFGS) resumed with its body at the initial
+    weights. Listed here, they are saved whatever else is."""
+    return list(model.variables)
+
+
 class Checkpointer(Monitor):
     """tf.train.Checkpoint of the generator, optimizer and step every `every` steps and at the end
     (at the end of a run shorter than `every` only when it was interrupted).
@@ -148,7 +158,7 @@ class Checkpointer(Monitor):
 
     def __init__(self, directory, generator, optimizer=None, every=50, variables=None):
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False)
-        parts = {"generator": generator, "step": self.step}
+        parts = {"generator": generator, "weights": weights_of(generator), "step": self.step}
         if optimizer is not None:
             optimizer.build(variables if variables is not None else generator.trainable_variables)
             parts["optimizer"] = optimizer

@@ -30,7 +30,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfart import generators
+from tfart import generators, monitors
 from tfart.errors import UserError
 
 
@@ -219,7 +219,7 @@ def checkpointed(model, optimizers, step):
     """What a training run's checkpoint holds, by name: the encoder, the decoder and their
     optimizer; for a VAE-GAN also the discriminator, its optimizer and the step's balancing state
     (`step` is train_step's)."""
-    parts = dict(encoder=model.encoder, decoder=model.decoder, optimizer=optimizers[0])
+    parts = dict(encoder=model.encoder, decoder=model.decoder, optimizer=optimizers[0], weights=monitors.weights_of(model))
     if model.discriminator is not None:
         parts.update(discriminator=model.discriminator, discriminator_optimizer=optimizers[1],
                      discriminator_loss=step.discriminator_loss)
