@@ -19,6 +19,31 @@ def run_script():
 
 
 @pytest.fixture(scope="session")
+def glyph_judge_cache(tmp_path_factory):
+    """A tfart cache folder holding the glyph judge (about 30 s to train), trained once for the whole
+    run: pytest-xdist's workers share it, the first to take the lock trains and the others wait."""
+    import fcntl
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        folder = tmp_path_factory.getbasetemp().parent / "glyph_judge"  # this run's, shared by its workers
+        folder.mkdir(exist_ok=True)
+    else:
+        folder = tmp_path_factory.mktemp("glyph_judge")
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        previous = os.environ.get("TFART_CACHE")
+        os.environ["TFART_CACHE"] = str(folder)
+        try:
+            from tfart import classifiers
+            classifiers.trained_model("glyphs")
+        finally:
+            if previous is None:
+                del os.environ["TFART_CACHE"]
+            else:
+                os.environ["TFART_CACHE"] = previous
+    return folder
+
+
+@pytest.fixture(scope="session")
 def digits_file(tmp_path_factory):
     """The digits classifier of `--models digits` (tfart.classifiers.train_digits), trained here."""
     from tfart import classifiers

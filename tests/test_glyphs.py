@@ -70,20 +70,13 @@ def test_train_latent_on_glyphs_writes_which_fonts_went_where(run_script, tmp_pa
 
 
 @pytest.fixture(scope="module")
-def glyph_cache(tmp_path_factory):
-    """A tfart cache folder holding the glyph judge, trained here once (about 25 s)."""
-    folder = tmp_path_factory.mktemp("cache")
-    previous = os.environ.get("TFART_CACHE")
-    os.environ["TFART_CACHE"] = str(folder)
-    try:
+def glyph_cache(glyph_judge_cache):
+    """The tfart cache folder holding the glyph judge (conftest's, trained once per run)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TFART_CACHE", str(glyph_judge_cache))
         judge = classifiers.Classifier("glyphs")
-    finally:
-        if previous is None:
-            del os.environ["TFART_CACHE"]
-        else:
-            os.environ["TFART_CACHE"] = previous
     assert judge.labels == list(glyphs.LETTERS) and judge.size == (32, 32) and judge.channels == 1
-    return folder
+    return glyph_judge_cache
 
 
 def test_the_glyph_judge_reads_fonts_it_never_saw(glyph_cache):

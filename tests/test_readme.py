@@ -112,7 +112,12 @@ def run_commands(commands, tmp_path):
 
 
 @pytest.mark.slow
-def test_readme_commands_run(tmp_path):
+def test_readme_commands_run(tmp_path, glyph_judge_cache):
+    import shutil
+    (tmp_path / "cache").mkdir()
+    for name in os.listdir(glyph_judge_cache):  # the glyph judge, trained once for the whole test run
+        if name.startswith("glyphs_"):
+            shutil.copy(glyph_judge_cache / name, tmp_path / "cache" / name)
     commands = shell_commands(section=False)
     assert sum(c.startswith("tfart-art") for c in commands) >= 5 and any("tfart-style" in c for c in commands)
     run_commands(commands, tmp_path)
