@@ -12,14 +12,18 @@ batch 64, Adam 3e-3) trains for the same --epochs; the table prints the held-out
 error (mean squared error of the decoded mean code, and its PSNR), the decoder's parameters and
 the seconds of training, and how 512 codes drawn from the prior read to the judge: its mean top
 probability, how many classes are its answer for at least 2% of the samples, and for at least
-one (a crude Inception score: are the samples digits or letters, and all of them?). The baseline
+one (a crude Inception score: are the samples digits or letters, and all of them?); the same for
+512 codes drawn from a mixture of --mixture Gaussians fitted to the training images' codes after
+training (tfart-train-latent --mixture), with the samples' RMS distance to their nearest training
+image (against the held-out images' own, printed above the table: a copy would be near 0). The baseline
 decoder is a plain Dense -> two stride-2 Conv2DTranspose -> Conv2D network with as many
 parameters as the CPPN; it draws at the training size only, where the CPPN draws at any size.
 Then training samples per second: on one and on two logical CPU devices of one process
 (tf.distribute.MirroredStrategy), and in one process against two worker processes on loopback
 (tf.distribute.MultiWorkerMirroredStrategy, TF_CONFIG per process), all subprocesses. Writes
 OUT/latent_samples.png (digits) or OUT/latent_glyphs.png: 16 codes from the prior decoded by
-each trained decoder at the training size, and by the CPPN VAE and VAE-GAN at 8x that size.
+each trained decoder at the training size, and by the CPPN VAE and VAE-GAN at 8x that size, and
+16 codes of the mixture by those two at 8x.
 """
 import argparse
 import json
@@ -36,7 +40,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from tfart import classifiers, glyphs, imaging, vae  # noqa: E402
+from tfart import classifiers, glyphs, imaging, latent, vae  # noqa: E402
 
 LATENT, BATCH, LR = 8, 64, 3e-3
 SIZE = 24  # the digits'; --dataset glyphs sets 32
@@ -90,14 +94,30 @@ def train(model, epochs, images):
     return time.perf_counter() - start
 
 
-def judged(judge, model, samples=512):
-    """(mean top probability, classes answered for >= 2% of samples, classes answered at all)."""
-    z = np.random.default_rng(1).normal(size=(samples, LATENT)).astype("float32")
+def judged(judge, model, z):
+    """How the judge reads the decoded codes z: (mean top probability, classes answered for >= 2%
+    of them, classes answered at all)."""
+    samples = len(z)
     side = judge.input_shape[1]
     ink = 1.0 - tf.image.resize(model.decode(z), (side, side))  # the judge reads dark ink on white
     probabilities = judge.predict(ink, verbose=0)
     shares = np.bincount(probabilities.argmax(-1), minlength=probabilities.shape[-1]) / samples
     return float(probabilities.max(-1).mean()), int((shares >= 0.02).sum()), int((shares > 0).sum())
+
+
+def mixture_codes(model, train_images, components, samples=512):
+    """`samples` codes from a mixture of `components` Gaussians fitted to the training images' mean
+    codes (latent.fit_mixture, as tfart-train-latent --mixture does)."""
+    means = np.concatenate([model.encoder(train_images[i:i + 256])[0].numpy()
+                            for i in range(0, len(train_images), 256)])
+    return latent.random_codes(samples, LATENT, 1, latent.fit_mixture(means, components))
+
+
+def nearest_training_rms(images, train_images):
+    """Mean over `images` of the RMS pixel difference to the nearest training image (a copy of a
+    training image scores about 0)."""
+    train = train_images.reshape(len(train_images), -1)
+    return float(np.mean([np.sqrt(((train - x.reshape(1, -1)) ** 2).mean(-1).min()) for x in np.asarray(images)]))
 
 
 def held_out_error(model, held_out):
@@ -229,6 +249,9 @@ def main():
     parser.add_argument("--out", default="out/benchmarks")
     parser.add_argument("--latent", type=int, default=8, help="latent size (16 for the README's letters)")
     parser.add_argument("--hidden", type=int, default=32, help="the CPPN decoders' width (64 for the letters)")
+    parser.add_argument("--mixture", type=int, default=100, help="components of the mixture fitted to the codes")
+    parser.add_argument("--throughput", action=argparse.BooleanOptionalAction, default=True,
+                        help="also measure training samples/s (--no-throughput: the table only)")
     args = parser.parse_args()
     SIZE, LATENT = (32 if args.dataset == "glyphs" else 24), args.latent
     train_set, held_out, judge, about_data, about_judge = data(args.dataset)
@@ -238,10 +261,15 @@ def main():
           f"{args.epochs} epochs each")
     side = judge.input_shape[1]
     real = judge.predict(1.0 - tf.image.resize(held_out, (side, side)), verbose=0).max(-1).mean()
-    print(f"{about_judge}, mean top probability on the held-out images {real:.3f}")
+    train_images = np.stack(list(train_set.as_numpy_iterator()))
+    print(f"{about_judge}, mean top probability on the held-out images {real:.3f}; their RMS distance to the "
+          f"nearest training image {nearest_training_rms(held_out[:256], train_images):.3f}")
     classes = judge.output_shape[-1]
-    print(f"{'decoder':<24}{'parameters':>11}{'held-out MSE':>14}{'PSNR dB':>9}{'seconds':>9}"
-          f"{'prior: judge p':>16}{'>= 2%':>7}{'seen':>6}  (of {classes} classes)")
+    print(f"judge p, >= 2%, seen: how the judge reads 512 codes drawn from N(0, I) (the prior) and from a mixture "
+          f"of {args.mixture} Gaussians fitted to the training codes (of {classes} classes); nearest: the mixture "
+          "samples' RMS distance to the nearest training image")
+    print(f"{'decoder':<22}{'parameters':>11}{'held-out MSE':>13}{'PSNR dB':>8}{'seconds':>8}"
+          f"{'N(0,I): p':>10}{'>=2%':>5}{'seen':>5}{'mixture: p':>11}{'>=2%':>5}{'seen':>5}{'nearest':>8}")
     rows, sheets = {}, []
     for name, options in (("cppn VAE", {}), ("cppn VAE-GAN", {"gan": True}),
                           ("fourier_cppn VAE", {"decoder": "fourier_cppn"}), ("transposed-conv VAE", None)):
@@ -252,17 +280,24 @@ def main():
         count = parameters(model.decoder.weight_variables)
         seconds = train(model, args.epochs, train_set)
         mse, psnr = held_out_error(model, held_out)
-        confidence, common, seen = judged(judge, model)
+        prior = judged(judge, model, np.random.default_rng(1).normal(size=(512, LATENT)).astype("float32"))
+        codes = mixture_codes(model, train_images, args.mixture)
+        mixed = judged(judge, model, codes)
+        nearest = nearest_training_rms(model.decode(codes[:256]).numpy(), train_images)
         rows[name] = (count, mse)
-        print(f"{name:<24}{count:>11}{mse:>14.4f}{psnr:>9.2f}{seconds:>9.1f}{confidence:>16.3f}{common:>7}{seen:>6}",
-              flush=True)
+        print(f"{name:<22}{count:>11}{mse:>13.4f}{psnr:>8.2f}{seconds:>8.1f}{prior[0]:>10.3f}{prior[1]:>5}{prior[2]:>5}"
+              f"{mixed[0]:>11.3f}{mixed[1]:>5}{mixed[2]:>5}{nearest:>8.3f}", flush=True)
         small = tf.image.resize(model.decode(z), (8 * SIZE, 8 * SIZE), "nearest")
         sheets.append((f"{name}, {SIZE} px", small))
         if options is not None and options.get("decoder") is None:
             sheets.append((f"{name}, {8 * SIZE} px", model.decode(z, 8 * SIZE)))
+            sheets.append((f"{name}, mixture, {8 * SIZE} px", model.decode(codes[:16], 8 * SIZE)))
     ratio = rows["transposed-conv VAE"][1] / rows["cppn VAE"][1]
     print(f"held-out MSE, transposed-conv / cppn: {ratio:.2f} (above 1: the CPPN reconstructs better)")
 
+    if not args.throughput:
+        save_sheets(args, sheets)
+        return
     rates = throughput()
     print(f"training samples/s, MirroredStrategy on logical CPU devices: 1 device {rates[1]:.0f}, "
           f"2 devices {rates[2]:.0f}, ratio 2/1 {rates[2] / rates[1]:.2f} "
@@ -272,6 +307,10 @@ def main():
           f"(MultiWorkerMirroredStrategy on loopback) {rates[2]:.0f}, ratio 2/1 {rates[2] / rates[1]:.2f} "
           f"(both share this machine's {os.cpu_count()} cores)")
 
+    save_sheets(args, sheets)
+
+
+def save_sheets(args, sheets):
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, "latent_samples.png" if args.dataset == "digits" else "latent_glyphs.png")
     cells = [np.repeat(np.asarray(image[i]), 3, axis=-1) for _, image in sheets for i in range(4)]

@@ -11,7 +11,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from tfart import export, monitors, rendering, vae
+from tfart import export, latent, monitors, rendering, vae
 from tfart.generators import cppn
 
 
@@ -99,9 +99,11 @@ def test_one_step_on_two_replicas_equals_one_step_on_one(kind):
 def test_train_latent_end_to_end_resume_and_export(run_script, tmp_path):
     out = tmp_path / "latent"
     code, stdout, stderr = run_script("train_latent", "--epochs", "1", "--image_size", "12", "--batch_size", "256",
-                                      "--out", str(out), "--export", str(tmp_path / "decoder"))
+                                      "--out", str(out), "--export", str(tmp_path / "decoder"), "--mixture", "5")
     assert code == 0, stderr
     assert (out / "samples.png").exists() and (tmp_path / "decoder" / "saved_model.pb").exists()
+    assert "fitted a mixture of 5 Gaussians to the codes of the 1797 training images" in stdout
+    assert len(export.load(str(tmp_path / "decoder")).mixture["weights"]) == 5
     code, stdout, stderr = run_script("train_latent", "--epochs", "2", "--image_size", "12", "--batch_size", "256",
                                       "--out", str(out), "--resume")
     assert code == 0 and "resuming after epoch 1" in stdout, stderr
@@ -206,6 +208,7 @@ def test_train_latent_reads_a_folder_and_counts_what_it_skips(run_script, tmp_pa
     (["--resume"], {}, "--resume: no checkpoint in"),
     (["--image_size", "4"], {}, "--image_size: the encoder needs at least 8 px, got 4"),
     (["--gan_weight", "-1"], {}, "--gan_weight"),
+    (["--mixture", "1800"], {}, "--mixture: 1800 components for 1797 training images"),
     (["--dataset", "glyphs", "--fonts", "EMPTY"], {}, "--fonts: no font that draws"),
     (["--fonts", "EMPTY"], {}, "--fonts: the fonts of --dataset glyphs; this run does not use them"),
 ])
@@ -233,6 +236,34 @@ def test_a_trained_decoder_is_rebuilt_for_a_batch_with_fresh_codes(decoder_file)
     assert not np.allclose(rebuilt.z.numpy()[:1], saved.z.numpy())
     z = np.random.default_rng(0).normal(size=(2, 4)).astype("float32")
     np.testing.assert_array_equal(rebuilt.image(20, 20, z=z), saved.image(20, 20, z=z))  # the same weights
+
+
+def test_a_mixture_fitted_to_codes_finds_their_clusters_and_draws_from_them():
+    rng = np.random.default_rng(0)
+    codes = np.concatenate([rng.normal([5, 0], [0.5, 0.1], (300, 2)), rng.normal([-5, 2], [0.2, 1.0], (700, 2))])
+    mixture = latent.fit_mixture(codes, 2)
+    order = np.argsort(np.asarray(mixture["means"])[:, 0])[::-1]
+    np.testing.assert_allclose(np.asarray(mixture["weights"])[order], [0.3, 0.7], atol=0.01)
+    np.testing.assert_allclose(np.asarray(mixture["means"])[order], [[5, 0], [-5, 2]], atol=0.1)
+    drawn = latent.random_codes(4000, 2, seed=1, prior=mixture)
+    right = drawn[:, 0] > 0
+    assert abs(right.mean() - 0.3) < 0.03
+    np.testing.assert_allclose(drawn[right].std(0), [0.5, 0.1], rtol=0.1)
+    np.testing.assert_allclose(drawn[~right].std(0), [0.2, 1.0], rtol=0.1)
+    np.testing.assert_array_equal(drawn, latent.random_codes(4000, 2, seed=1, prior=mixture))  # seeded
+
+
+def test_a_decoders_mixture_travels_with_it(tmp_path):
+    """Fitted after training, the mixture is kept in the .keras file and the SavedModel export, and
+    a latent search of the decoder starts from its codes."""
+    decoder = vae.VAE(image_size=12, channels=1, latent_dim=4).decoder
+    decoder.mixture = latent.fit_mixture(np.random.default_rng(0).normal(size=(50, 4)), 3)
+    path = export.save_keras(decoder, str(tmp_path / "decoder.keras"))
+    rebuilt = export.load_trained(path, batch=5, seed=7)
+    assert rebuilt.mixture == decoder.mixture and latent.prior_of(rebuilt) == decoder.mixture
+    np.testing.assert_allclose(rebuilt.z.numpy(), latent.random_codes(5, 4, 7, decoder.mixture), rtol=1e-6)
+    export.export(decoder, str(tmp_path / "model"))
+    assert latent.prior_of(export.load(str(tmp_path / "model"))) == decoder.mixture
 
 
 def test_a_normal_priors_codes_stay_near_the_origin_when_optimized():

@@ -90,6 +90,7 @@ class LoadedGenerator:
         self.resolution_free = bool(self.description["resolution_free"])
         self.default_tile = int(self.description.get("default_tile", 512))
         self.prior = self.description.get("config", {}).get("prior", "uniform")
+        self.mixture = self.description.get("config", {}).get("mixture")  # fitted to a VAE's codes, or None
         self.encoder_input = self.description.get("encoder_input")  # [S, S, C] or None
 
     @property
@@ -167,7 +168,7 @@ def load_any(path, flag="--model"):
 
 def load_trained(path, batch=1, seed=0, flag="--generator"):
     """A generator saved as .keras (tfart-train-latent's decoder, tfart-art's CPPNs), rebuilt to draw
-    `batch` images whose latent codes are fresh draws from its prior (seeded); every other
+    `batch` images whose latent codes are fresh draws from its prior or mixture (seeded); every other
     variable (its trained weights, fixed frequencies) is copied as it was saved."""
     from tfart.generators import Generator
     if not (os.path.isfile(path) and path.endswith(".keras")):
@@ -180,4 +181,7 @@ def load_trained(path, batch=1, seed=0, flag="--generator"):
     for mine, theirs in zip(generator.variables, saved.variables):
         if mine is not generator.z:
             mine.assign(theirs)
+    if getattr(generator, "mixture", None):  # a VAE decoder's codes fitted after training
+        from tfart import latent
+        generator.z.assign(latent.random_codes(batch, generator.latent_dim, seed, generator.mixture))
     return generator

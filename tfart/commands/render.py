@@ -11,7 +11,8 @@
 A recipe (.json written by tfart-art) names its .keras model and latent code.
 --out x.png writes that picture; --out x.gif or x.mp4 writes an animation (48 frames unless
 --frames); --out FOLDER writes FOLDER/render.png (render.gif with --frames). Random codes come from
-the model's prior (uniform in [-1, 1] for art CPPNs, N(0, I) for a VAE's decoder). --samples N
+the model's prior (uniform in [-1, 1] for art CPPNs, N(0, I) for a VAE's decoder, or the mixture
+that tfart-train-latent --mixture fitted to its training codes). --samples N
 draws N of them into one contact sheet; --walk encodes images with the encoder that
 tfart-train-latent --export saves beside its decoder and loops through their codes. A cellular
 automaton (tfart-style --parameterization nca --export) grows on a grid of any size: a still is
@@ -177,7 +178,7 @@ def main(argv):
     if (frames or FLAGS.samples) and not generator.latent_dim:
         raise UsageError(f"--{'samples' if FLAGS.samples else 'frames'}: this generator has no latent code")
     if FLAGS.samples:
-        codes = latent.random_codes(FLAGS.samples, generator.latent_dim, FLAGS.seed, generator.prior)
+        codes = latent.random_codes(FLAGS.samples, generator.latent_dim, FLAGS.seed, latent.prior_of(generator))
         pictures = render_each(generator, codes, "sample")
         print(f"wrote {imaging.save_png(path, imaging.contact_sheet(pictures) / 255.0, bits=8)}")
         return
@@ -194,7 +195,7 @@ def main(argv):
     else:
         own = np.asarray(z if z is not None else generator.default_z(), np.float32)
         keys = np.concatenate([own, latent.random_codes(FLAGS.keyframes - 1, generator.latent_dim, FLAGS.seed,
-                                                        generator.prior)])
+                                                        latent.prior_of(generator))])
     movie = render_each(generator, latent.loop(keys, frames), "frame")
     print(f"wrote {imaging.save_animation(path, movie, fps=FLAGS.fps)}")
 

@@ -9,7 +9,9 @@
 says which fonts went to train, val and test). --out FOLDER gets ckpt/ (one checkpoint per epoch;
 --resume continues), samples.png (random
 latent points decoded at --sample_size, 4x the training size by default) and decoder.keras (the
-trained decoder, whose latent space tfart-dream --generator searches). --export writes the
+trained decoder, whose latent space tfart-dream --generator searches). --mixture K fits a mixture of
+K Gaussians to the training images' codes after training, and samples are drawn from it instead
+of N(0, I). --export writes the
 decoder as a SavedModel with the render(height, width, z) of every tfart generator, so
 `tfart-render --model DIR` draws its samples at any size. --strategy multi_worker reads the
 cluster from TF_CONFIG (tf.distribute.MultiWorkerMirroredStrategy); run the same command on
@@ -48,6 +50,9 @@ flags.DEFINE_string("out", "out/latent", "Folder for checkpoints (ckpt/) and sam
 flags.DEFINE_bool("resume", False, "Continue from the last checkpoint in OUT/ckpt.")
 flags.DEFINE_string("logdir", None, "TensorBoard log folder (losses per step, samples per epoch).")
 flags.DEFINE_string("export", None, "Export the decoder as a SavedModel folder here.")
+flags.DEFINE_integer("mixture", 0, "After training, fit a Gaussian mixture of this many components to the "
+                     "training images' codes; samples.png, the decoder and its export draw from it (0: from N(0, I), "
+                     "the VAE's prior, which has holes where the decoder draws blends; 100 for the README's letters).")
 flags.DEFINE_integer("sample_size", None, "Side of the decoded samples (default: 4x --image_size).")
 flags.DEFINE_integer("worker_timeout", 300, "With --strategy multi_worker: seconds to wait for every worker "
                      "of TF_CONFIG to start.")
@@ -61,6 +66,7 @@ cli.positive("epochs")
 cli.positive("batch_size")
 cli.greater_than("lr", 0.0)
 cli.at_least("gan_weight", 0.0)
+cli.at_least("mixture", 0)
 cli.positive("sample_size", 8192)
 cli.positive("worker_timeout")
 flags.register_validator("channels", lambda v: v in (None, 1, 3), message="must be 1 or 3")
@@ -120,7 +126,7 @@ def train():
     import numpy as np
     import tensorflow as tf
 
-    from tfart import export, glyphs, imaging, monitors, vae
+    from tfart import export, glyphs, imaging, latent, monitors, vae
     from tfart.errors import UsageError
     from tfart.progress import Progress
 
@@ -198,6 +204,9 @@ def train():
     count = int(epoch_batches(first).cardinality().numpy())  # the same every epoch
     if count < 1:
         raise UsageError(f"--batch_size: {FLAGS.batch_size} is more than the {int(data.cardinality())} images")
+    if FLAGS.mixture > int(data.cardinality()):
+        raise UsageError(f"--mixture: {FLAGS.mixture} components for {int(data.cardinality())} training images; "
+                         "give at most one component an image")
     # One bar over the whole run: its time left covers every epoch to come, not just this one.
     bar = Progress((FLAGS.epochs - first) * count, "batch")
     # Ctrl-C is noted and acted on between batches: raised inside TensorFlow's data pipeline, a
@@ -245,6 +254,11 @@ def train():
     if task != 0:
         print(f"worker {task} done: its checkpoints are in {checkpoints}; worker 0 writes the outputs")
         return
+    if FLAGS.mixture:
+        means = np.concatenate([model.encoder(images)[0].numpy() for images in data.batch(256)])
+        model.decoder.mixture = latent.fit_mixture(means, FLAGS.mixture, FLAGS.seed)
+        z = tf.constant(latent.random_codes(16, FLAGS.latent_dim, FLAGS.seed, model.decoder.mixture))
+        print(f"fitted a mixture of {FLAGS.mixture} Gaussians to the codes of the {len(means)} training images")
     pictures = model.decoder.image(size, size, z=z).numpy()
     imaging.save_png(samples, imaging.contact_sheet(list(pictures), columns=4) / 255.0, flag="--out")
     print(f"wrote {samples}")

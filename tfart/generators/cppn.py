@@ -107,6 +107,8 @@ class CPPN(Generator):
       (z is [batch, latent_dim]), so a batch needs latent_dim > 0.
     prior: where latent codes come from, its own z included: 'uniform' in [-1, 1] (art), or
       'normal' (a VAE decoder's, see tfart.vae).
+    mixture: a Gaussian mixture fitted to a VAE's training codes (tfart.latent.fit_mixture), or
+      None; samples, walks and latent searches draw their codes from it where it is given.
     decorrelate: the RGB head outputs decorrelated colour, mixed to RGB through ImageNet's colour
       correlation (Lucid's trick, as in the FFT image), instead of three independent sigmoids.
     """
@@ -115,7 +117,7 @@ class CPPN(Generator):
                  activation=ART["activation"], encoder=ART["encoder"], colour=True, init_scale=ART["init_scale"],
                  coord_scale=ART["coord_scale"], z_scale=ART["z_scale"], features=64, sigma=ART["sigma"],
                  harmonics=4, w0=30.0, mirror=False, fold=0, seed=0, batch=1, decorrelate=False,
-                 prior="uniform", name=None, **kwargs):
+                 prior="uniform", mixture=None, name=None, **kwargs):
         super().__init__(name=name or type(self).__name__.lower(), **kwargs)
         if encoder not in ENCODERS:
             raise UserError(f"--encoder: unknown encoder {encoder!r}; choose from {', '.join(ENCODERS)}")
@@ -133,7 +135,7 @@ class CPPN(Generator):
         self.decorrelate = bool(decorrelate)
         if prior not in PRIORS:
             raise UserError(f"--prior: {' or '.join(PRIORS)}, got {prior!r}")
-        self.prior = prior
+        self.prior, self.mixture = prior, mixture
         self.depth, self.hidden = int(depth), int(hidden)
         self.activations = resolve_activations(activation, self.depth, seed)
         self.encoder, self.colour = encoder, bool(colour)
@@ -248,7 +250,7 @@ class CPPN(Generator):
                 "z_scale": self.z_scale, "features": self.features, "sigma": self.sigma,
                 "harmonics": self.harmonics, "w0": self.w0, "mirror": self.mirror,
                 "fold": self.fold, "seed": self.seed, "batch": self.batch, "decorrelate": self.decorrelate,
-                "prior": self.prior}
+                "prior": self.prior, "mixture": self.mixture}
 
 
 @keras.saving.register_keras_serializable(package="tfart")
