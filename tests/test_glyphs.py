@@ -80,7 +80,7 @@ def glyph_cache(glyph_judge_cache):
 
 
 def test_the_glyph_judge_reads_fonts_it_never_saw(glyph_cache):
-    about = json.loads((glyph_cache / "glyphs_cnn_32px_v1.json").read_text())
+    about = json.loads((glyph_cache / "glyphs_cnn_32px_v2.json").read_text())
     assert about["accuracy"]["test"] >= 0.95
     assert not set(about["fonts"]["train"]) & set(about["fonts"]["test"])
 
