@@ -108,9 +108,7 @@ def judged(judge, model, z):
 def mixture_codes(model, train_images, components, samples=512):
     """`samples` codes from a mixture of `components` Gaussians fitted to the training images' mean
     codes (latent.fit_mixture, as tfart-train-latent --mixture does)."""
-    means = np.concatenate([model.encoder(train_images[i:i + 256])[0].numpy()
-                            for i in range(0, len(train_images), 256)])
-    return latent.random_codes(samples, LATENT, 1, latent.fit_mixture(means, components))
+    return latent.random_codes(samples, LATENT, 1, latent.fit_mixture(model.mean_codes(train_images), components))
 
 
 def nearest_training_rms(images, train_images):

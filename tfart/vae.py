@@ -140,6 +140,13 @@ class VAE(keras.Model):
         """What each optimizer trains: [encoder and decoder] (+ [discriminator] for a VAE-GAN)."""
         return [self.trainable_variables] + ([self.discriminator.trainable_variables] if self.discriminator else [])
 
+    def mean_codes(self, images, batch=256):
+        """The encoder's mean codes of images ([N, S, S, C] in [0, 1], or a tf.data set of single
+        images), `batch` at a time: [N, latent_dim] NumPy."""
+        if not isinstance(images, tf.data.Dataset):
+            images = tf.data.Dataset.from_tensor_slices(images)
+        return np.concatenate([self.encoder(chunk)[0].numpy() for chunk in images.batch(batch)])
+
     def decode(self, z, size=None):
         """z [B, L] -> images [B, size, size, channels] in [0, 1] (the training size by default)."""
         size = size or self.image_size

@@ -255,7 +255,7 @@ def train():
         print(f"worker {task} done: its checkpoints are in {checkpoints}; worker 0 writes the outputs")
         return
     if FLAGS.mixture:
-        means = np.concatenate([model.encoder(images)[0].numpy() for images in data.batch(256)])
+        means = model.mean_codes(data)
         model.decoder.mixture = latent.fit_mixture(means, FLAGS.mixture, FLAGS.seed)
         z = tf.constant(latent.random_codes(16, FLAGS.latent_dim, FLAGS.seed, model.decoder.mixture))
         print(f"fitted a mixture of {FLAGS.mixture} Gaussians to the codes of the {len(means)} training images")
