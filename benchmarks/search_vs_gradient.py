@@ -15,7 +15,15 @@ candidate is one; a gradient step is what it measurably costs in forward passes 
 and judge (the median of 30 timed steps over the median of 30 timed forwards, printed first).
 A run that does not reach 0.9 within --budget counts as the budget (its ratio is a bound: '>=' if
 only random search fell short, '?' if gradient did). The last lines are the median ratio random /
-gradient per judge and generator, and per judge.
+gradient per judge and generator (with how many runs of each method reached 0.9), and per judge.
+
+Options for the figures behind two of the project's choices:
+- `--glyph_activation relu` trains the glyph judge as it first was (ReLU; GELU is what
+  `--models glyphs` trains), and `--dead_gradients` prints, before the table, at how many starting
+  drawings (seeds 0-9 x every class) the gradient of the judge's loss is exactly zero, where
+  gradient descent cannot move;
+- `--stroke_start anywhere` starts the strokes as the ink and marker styles do (short, anywhere
+  on the page), not in the pen style's central box.
 """
 import argparse
 import os
@@ -29,6 +37,7 @@ import tensorflow as tf  # noqa: E402
 
 from perceive_judges import judge_from  # noqa: E402  (benchmarks/, this script's folder)
 from tfart import classifiers, generators, glyphs, objectives, optimize, perception  # noqa: E402
+from tfart.generators import strokes as stroke_renderer  # noqa: E402
 
 SIZE = 48
 # judge: (default targets, the stroke generator's own options)
@@ -36,9 +45,29 @@ JUDGES = {"digits": ("0,1,3,7,8", dict(strokes=32, style="ink")),
           "glyphs": ("A,E,K,R,S", dict(strokes=6, style="pen"))}
 
 
-def make(generator, seed, strokes):
+def make(generator, seed, strokes, anywhere=False):
+    """The starting drawing; anywhere: strokes started short anywhere on the page (START)."""
     own = strokes if generator == "strokes" else dict(latent_dim=0)
-    return generators.make(generator, SIZE, SIZE, seed=seed, **own)
+    drawing = generators.make(generator, SIZE, SIZE, seed=seed, **own)
+    if generator == "strokes" and anywhere:
+        drawing.points.assign(stroke_renderer.starting_points(
+            np.random.default_rng(seed), drawing.strokes, *stroke_renderer.START, clip=False, curves=drawing.curves))
+    return drawing
+
+
+def dead_gradients(judge, generator, strokes, anywhere, seeds=10):
+    """How many of the starting drawings (`seeds` x every class) have a gradient of exactly 0."""
+    dead = 0
+    for seed in range(seeds):
+        drawing = make(generator, seed, strokes, anywhere)
+        variables = drawing.variables_to_train()
+        for target in range(judge.classes):
+            objective = classifiers.ensemble([judge], [target])
+            with tf.GradientTape() as tape:
+                loss = objective(objectives.Context(drawing.image(SIZE, SIZE), {}))
+            gradients = [g for g in tape.gradient(loss, variables) if g is not None]
+            dead += float(tf.linalg.global_norm(gradients)) == 0.0
+    return dead, seeds * judge.classes
 
 
 def step_cost(judge, generator, strokes):
@@ -61,15 +90,16 @@ def step_cost(judge, generator, strokes):
     return times["step"] / times["forward"]
 
 
-def trained_judge(name):
+def trained_judge(name, activation="gelu"):
     """(classifiers.Classifier, a line on how it was trained) for a judge trained in this process."""
     start = time.perf_counter()
     if name == "digits":
         model, accuracy = classifiers.train_digits()
         about = f"held-out accuracy {accuracy:.3f}"
     else:
-        model, accuracies, _, _ = classifiers.train_glyphs()
-        about = f"test-font accuracy {accuracies['test']:.3f}, validation fonts {accuracies['val']:.3f}"
+        model, accuracies, _, _ = classifiers.train_glyphs(activation=activation)
+        about = (f"{activation} units, test-font accuracy {accuracies['test']:.3f}, "
+                 f"validation fonts {accuracies['val']:.3f}")
     judge = judge_from(model, "0,1")
     judge.labels = list(glyphs.LETTERS) if name == "glyphs" else judge.labels
     return judge, f"judge {name}: trained here in {time.perf_counter() - start:.1f} s, {about}"
@@ -84,6 +114,12 @@ def main():
     parser.add_argument("--budget", type=int, default=3000)
     parser.add_argument("--lr", type=float, default=None,
                         help="the gradient's learning rate (default: tfart-perceive's: 0.05 strokes, 0.005 CPPNs)")
+    parser.add_argument("--glyph_activation", default="gelu", choices=("gelu", "relu"),
+                        help="the glyph judge's units (relu: the first judge's, whose gradient was often 0)")
+    parser.add_argument("--dead_gradients", action="store_true",
+                        help="first count the starting drawings whose gradient is exactly 0")
+    parser.add_argument("--stroke_start", default="style", choices=("style", "anywhere"),
+                        help="anywhere: strokes start short anywhere on the page, not in the pen's central box")
     args = parser.parse_args()
     try:
         names = args.judges.split(",")
@@ -97,10 +133,10 @@ def main():
         raise SystemExit(f"error: {e}")
 
     print(f"{SIZE} px drawings, target probability 0.9, budget {args.budget} evaluations, no transforms, "
-          f"learning rate {args.lr or 'of tfart-perceive'}")
-    ratios = {}
+          f"learning rate {args.lr or 'of tfart-perceive'}, strokes started {args.stroke_start}")
+    ratios, reached = {}, {}
     for name in names:
-        judge, about = trained_judge(name)
+        judge, about = trained_judge(name, args.glyph_activation)
         print(about)
         default_targets, strokes = JUDGES[name]
         try:
@@ -110,6 +146,11 @@ def main():
         costs = {kind: step_cost(judge, kind, strokes) for kind in kinds}
         for kind in kinds:
             print(f"a gradient step of the {kind} drawing costs {costs[kind]:.2f} forward passes of {name}")
+        anywhere = args.stroke_start == "anywhere"
+        for kind in kinds if args.dead_gradients else []:
+            dead, starts = dead_gradients(judge, kind, strokes, anywhere)
+            print(f"{name} {kind}: the gradient is exactly 0 at {dead}/{starts} starting drawings "
+                  f"(seeds 0-9 x {judge.classes} classes)", flush=True)
         print(f"{'judge':<8}{'generator':<11}{'target':>7}{'seed':>6}{'gradient':>10}{'random':>9}{'ratio':>9}")
         for kind in kinds:
             for target in targets:
@@ -117,7 +158,8 @@ def main():
                     spent = {}
                     for method in perception.METHODS:
                         keras.utils.set_random_seed(seed)
-                        result, used = perception.draw(make(kind, seed, strokes), [judge], [target], method=method,
+                        drawing = make(kind, seed, strokes, anywhere)
+                        result, used = perception.draw(drawing, [judge], [target], method=method,
                                                        lr=args.lr, budget=args.budget, size=SIZE, seed=seed,
                                                        progress=False)
                         if method == "gradient":
@@ -127,11 +169,14 @@ def main():
                     ratio = rand / grad
                     mark = "" if rand_ok and grad_ok else (">=" if grad_ok else "?")
                     ratios.setdefault((name, kind), []).append(ratio)
+                    reached.setdefault((name, kind), []).append((grad_ok, rand_ok))
                     print(f"{name:<8}{kind:<11}{judge.labels[target]:>7}{seed:>6}{grad:>10.0f}{rand:>8g}"
                           f"{'' if rand_ok else '+'}{mark:>4}{ratio:.1f}", flush=True)
     for (name, kind), values in ratios.items():
-        print(f"{name} {kind}: median ratio random / gradient {np.median(values):.1f} "
-              f"(runs: {len(values)}; '+': random search did not reach 0.9 within the budget)")
+        grad_ok, rand_ok = np.sum(reached[name, kind], axis=0)
+        print(f"{name} {kind}: median ratio random / gradient {np.median(values):.1f} (runs: {len(values)}; "
+              f"reached 0.9: gradient {grad_ok}, random search {rand_ok}; '+': random search did not "
+              f"reach 0.9 within the budget)")
     for name in names:
         every = [r for (n, _), values in ratios.items() if n == name for r in values]
         print(f"{name}: median ratio random / gradient {np.median(every):.1f}")

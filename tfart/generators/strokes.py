@@ -39,6 +39,18 @@ STYLES = {
 START = (0.9, 0.25)
 
 
+def starting_points(rng, strokes, extent, length, clip, curves=True):
+    """Random control points [strokes, 3, 2] of strokes started in the box [-extent, extent]^2,
+    their ends `length` (a normal spread) away, clipped to the box when `clip`, curves bent a
+    little (a style's `start`, or START; drawn first from a Strokes' random generator)."""
+    start = rng.uniform(-extent, extent, (strokes, 2))
+    end = start + rng.normal(0, length, (strokes, 2))
+    if clip:
+        end = np.clip(end, -extent, extent)
+    bend = rng.normal(0, 0.05 if curves else 0.0, (strokes, 2))
+    return np.stack([start, (start + end) / 2 + bend, end], axis=1).astype(np.float32)
+
+
 def _logit(p):
     p = np.clip(np.asarray(p, np.float32), 1e-3, 1 - 1e-3)
     return np.log(p / (1 - p))
@@ -119,13 +131,8 @@ class Strokes(Generator):
             raise UserError(f"--style: choose from {', '.join(STYLES)}, got {style!r}")
         self.strokes, self.style, self.curves, self.seed = int(strokes), style, bool(curves), int(seed)
         look, rng = STYLES[style], np.random.default_rng(seed)
-        extent, length = look.get("start", START)
-        start = rng.uniform(-extent, extent, (self.strokes, 2))
-        end = start + rng.normal(0, length, (self.strokes, 2))
-        if "start" in look:  # kept in the style's box
-            end = np.clip(end, -extent, extent)
-        bend = rng.normal(0, 0.05 if curves else 0.0, (self.strokes, 2))
-        points = np.stack([start, (start + end) / 2 + bend, end], axis=1).astype(np.float32)
+        points = starting_points(rng, self.strokes, *look.get("start", START), clip="start" in look,
+                                 curves=self.curves)
         palette = np.asarray(look["palette"] or rng.uniform(0, 1, (self.strokes, 3)), np.float32)
         colours = palette[rng.integers(0, len(palette), self.strokes)]
         low, high = look["width"]
