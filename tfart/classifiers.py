@@ -192,8 +192,6 @@ def trained_model(name, flag="--models"):
     (tfart.hed.cache_folder) and loaded from there afterwards; a damaged file is trained again.
     The glyph judge's font split and accuracies are written beside it (glyphs_cnn_32px_v2.json)
     and its accuracy is printed when it is trained."""
-    import json
-
     from tfart.hed import cache_folder
     path = os.path.join(cache_folder(), DIGITS_FILE if name == DIGITS else GLYPHS_FILE)
     if os.path.isfile(path):
@@ -208,9 +206,7 @@ def trained_model(name, flag="--models"):
         print("training the glyph judge on the training fonts (once; cached in the tfart cache folder)", flush=True)
         model, accuracy, split, skipped = train_glyphs()
         about = {"accuracy": accuracy, "fonts": glyphs.describe(split), "skipped_font_files": skipped}
-        with imaging.atomic_path(os.path.splitext(path)[0] + ".json", where) as tmp:
-            with open(tmp, "w", encoding="utf-8") as f:
-                json.dump(about, f, indent=1)
+        imaging.save_json(os.path.splitext(path)[0] + ".json", about, where)
         test, val = accuracy.get("test", float("nan")), accuracy.get("val", float("nan"))
         print(f"glyph judge: test-font accuracy {test:.3f} ({len(split['test'])} fonts never seen in training), "
               f"validation fonts {val:.3f}")

@@ -1,5 +1,6 @@
 """Image files in and out: atomic PNG (8 and 16 bit), GIF/MP4 animations and contact sheets."""
 import contextlib
+import json
 import os
 import struct
 import tempfile
@@ -48,6 +49,14 @@ def atomic_path(path, flag="--out"):
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def save_json(path, data, flag="--out"):
+    """Write `data` as indented JSON to `path` whole or not at all (atomic_path): the path."""
+    with atomic_path(path, flag) as tmp:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=1)
+    return path
 
 
 def check_writable(path, flag="--out", kind="file"):

@@ -85,9 +85,7 @@ def write_recipe(path, generator, model_file, **fields):
     recipe = {"model": model_file, "width": FLAGS.width, "height": FLAGS.height,
               "supersample": FLAGS.supersample, "seed": FLAGS.seed, **fields,
               "generator": generator.get_config()}
-    with imaging.atomic_path(path) as tmp:
-        with open(tmp, "w") as f:
-            json.dump(recipe, f, indent=1)
+    imaging.save_json(path, recipe)
 
 
 def animation_settings(out):

@@ -265,10 +265,7 @@ def train():
     decoder = export.save_keras(model.decoder, os.path.join(out, "decoder.keras"))
     print(f"wrote {decoder} (tfart-dream --generator searches its latent space)")
     if fonts:
-        written = os.path.join(out, "fonts.json")
-        with imaging.atomic_path(written, "--out") as tmp:
-            with open(tmp, "w", encoding="utf-8") as f:
-                json.dump(glyphs.describe(fonts), f, indent=1)
+        written = imaging.save_json(os.path.join(out, "fonts.json"), glyphs.describe(fonts))
         print(f"wrote {written} (the fonts of each split)")
     if FLAGS.export:
         export.export(model.decoder, FLAGS.export, encoder=model.encoder, data=FLAGS.data_dir or FLAGS.dataset,
