@@ -33,6 +33,7 @@ def test_random_search_spends_its_budget(run_script, digits_file, tmp_path):
     (["--target", "1", "--models", "BROKEN"], "as a Keras model: not a zip archive"),
     (["--target", "1", "--models", "TEXT"], "as a Keras model: a Keras model file ends in .keras or .h5"),
     (["--target", "1", "--budget", "0"], "--budget: must be at least 1"),
+    (["--target", "1", "--patience", "-1"], "--patience: must be 0 (never start again) or more"),
     (["--target", "1", "--models", ""], "--models: needs one or more classifiers"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(run_script, digits_file, tmp_path, args, message):
@@ -54,3 +55,38 @@ def test_bad_input_is_one_line_and_writes_nothing(run_script, digits_file, tmp_p
     assert code in (1, 2) and len(stderr.strip().splitlines()) == 1, stderr
     assert message in stderr, stderr
     assert not out.exists()
+
+
+def constant_judge(tmp_path):
+    """A two-class classifier that answers p 0.5 whatever it sees: no gradient, and no drawing
+    ever raises its target probability."""
+    import keras
+
+    from tfart import classifiers
+    model = keras.Sequential([keras.Input((16, 16, 3)), keras.layers.GlobalAveragePooling2D(),
+                              keras.layers.Dense(2, kernel_initializer="zeros")])
+    model.save(tmp_path / "constant.keras")
+    return classifiers.Classifier(str(tmp_path / "constant.keras"))
+
+
+@pytest.mark.parametrize("method", ["gradient", "random_search"])
+@pytest.mark.parametrize("patience", [0, 12])
+def test_a_stalled_drawing_starts_again_from_a_new_start(tmp_path, capsys, method, patience):
+    from tfart import perception
+    from tfart.generators.strokes import Strokes
+    judge = constant_judge(tmp_path)
+    drawing = Strokes(strokes=4, seed=0)
+    result, spent = perception.draw(drawing, [judge], [1], method=method, budget=60, size=16, patience=patience,
+                                    progress=True)
+    restarts = capsys.readouterr().err.count("stalled at p 0.500 for 12 evaluations: starting again")
+    assert result.stopped == "done" and spent <= 60
+    if patience:
+        # Stalled every 12 evaluations while 12 were left; each start is the next seed's, and as
+        # none ended higher than the last, the drawing is the last start, unchanged.
+        assert restarts >= 3
+        assert result.step * (3 if method == "gradient" else 1) > 12 * restarts  # every start's steps count
+    else:
+        assert restarts == 0
+    expected = Strokes(strokes=4, seed=restarts)
+    for mine, theirs in zip(drawing.get_weights(), expected.get_weights()):
+        np.testing.assert_allclose(mine, theirs, atol=1e-6)

@@ -17,7 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfart import glyphs, imaging, monitors, networks
+from tfart import glyphs, imaging, networks
 from tfart.errors import UserError
 from tfart.networks import ARCHITECTURES as APPLICATIONS
 from tfart.objectives import Objective
@@ -252,21 +252,3 @@ def ensemble(classifiers, indices, weights=None, transform=None):
 def scores(classifiers, indices, image):
     """Each classifier's probability of its target class for image [1, H, W, 3]: a list of floats."""
     return [float(c.probabilities(image)[0, i]) for c, i in zip(classifiers, indices)]
-
-
-class Threshold(monitors.Monitor):
-    """A loop monitor that ends the run (optimize.StopRun) once every classifier gives its target
-    at least `threshold` on the untransformed image. `reached()` is the same test, for search."""
-
-    def __init__(self, classifiers, indices, threshold, generator, height, width):
-        self.classifiers, self.indices, self.threshold = classifiers, indices, threshold
-        self.generator, self.height, self.width = generator, height, width
-
-    def reached(self):
-        image = self.generator.image(self.height, self.width)
-        return min(scores(self.classifiers, self.indices, image)) >= self.threshold
-
-    def on_step(self, run, loss, terms):
-        from tfart.optimize import StopRun
-        if self.reached():
-            raise StopRun()

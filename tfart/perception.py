@@ -7,11 +7,16 @@
 Both methods change the same variables against the same objective (classifiers.ensemble) and
 stop when every classifier gives its class `threshold` on the untransformed drawing, or when
 `budget` classifier evaluations are spent: a random-search candidate costs one per classifier,
-a gradient step search.GRADIENT_STEP_COST per classifier.
+a gradient step search.GRADIENT_STEP_COST per classifier. Both start again from a new random
+start when the drawing stalls (see draw's `patience`), under the same rule.
 """
-from tfart import classifiers, jobs, search
+import dataclasses
+import sys
+
+from tfart import classifiers, jobs, monitors, search
 from tfart.generators import CPPN, FourierCPPN
-from tfart.optimize import Settings
+from tfart.optimize import Settings, StopRun
+from tfart.settings import PERCEPTION_PATIENCE as PATIENCE, PERCEPTION_RISE as RISE
 
 METHODS = ("gradient", "random_search")
 # Adam's learning rate for --method gradient (a generator's class not named here takes 0.05).
@@ -24,23 +29,87 @@ METHODS = ("gradient", "random_search")
 LEARNING_RATES = {CPPN: 0.005, FourierCPPN: 0.005}
 
 
+class Goal(monitors.Monitor):
+    """The lowest probability of the target classes on the untransformed drawing, asked after
+    every gradient step (as a loop monitor) or every kept candidate (`reached`): ends a run when it
+    is at least `threshold`, or as stalled when it has not risen by RISE within `patience`
+    evaluations (0: never) while at least `patience` are left of `left`."""
+
+    def __init__(self, judges, indices, threshold, generator, size, patience=0, left=0, per_step=1.0):
+        self.judges, self.indices, self.threshold = judges, indices, threshold
+        self.generator, self.size, self.per_step = generator, size, per_step
+        self.patience, self.left = patience, left
+        self.best, self.since, self.stalled = float("-inf"), 0, False
+
+    def reached(self, spent):
+        p = min(classifiers.scores(self.judges, self.indices, self.generator.image(self.size, self.size)))
+        if p >= self.best + RISE:
+            self.since = spent
+        self.best = max(self.best, p)
+        return p >= self.threshold
+
+    def stale(self, spent):
+        self.stalled = bool(self.patience) and spent - self.since >= self.patience \
+            and self.left - spent >= self.patience
+        return self.stalled
+
+    def on_step(self, run, loss, terms):
+        spent = run.step * self.per_step
+        if self.reached(spent) or self.stale(spent):
+            raise StopRun()
+
+
 def draw(generator, judges, indices, *, method, budget, size, threshold=0.9, lr=None, weights=None,
-         transform=None, outputs=None, seed=0, progress=True):
+         transform=None, outputs=None, seed=0, progress=True, patience=PATIENCE):
     """Drive `generator` to class indices[i] of judges[i]: (jobs.JobResult, evaluations spent).
-    lr: the gradient method's learning rate (None: LEARNING_RATES for the generator's class)."""
+
+    lr: the gradient method's learning rate (None: LEARNING_RATES for the generator's class).
+    patience: classifier evaluations after which a drawing whose target probability has not
+      risen by RISE starts again, by either method, from a new random start (the generator's
+      config with seed + 1, + 2, ...) with the rest of the budget, as long as at least
+      `patience` evaluations are left (0: never). The drawing kept is the one that reached the
+      threshold, else the start that ended highest. The result's step counts every start's.
+    """
     lr = LEARNING_RATES.get(type(generator), 0.05) if lr is None else lr
     outputs = outputs or jobs.Outputs(progress=progress)
     objective = classifiers.ensemble(judges, indices, weights, transform)
-    goal = classifiers.Threshold(judges, indices, threshold, generator, size, size)
-    if method == "gradient":
-        per_step = search.GRADIENT_STEP_COST * len(judges)
-        result = jobs.run(generator, objective, None, height=size, width=size,
-                          settings=Settings(steps=max(1, int(budget // per_step)), lr=lr), outputs=outputs,
-                          watch=[goal] if threshold < 1 else [])
-        return result, result.step * per_step
-    found = search.random_search(generator, objective, None, size, size, budget=max(1, budget // len(judges)),
-                                 seed=seed, progress=outputs.progress, paired=transform is not None,
-                                 stop=goal.reached if threshold < 1 else None)
-    written = jobs.write(generator, size, size, outputs, finished=found.stopped in jobs.FINISHED)
-    return jobs.JobResult(found.stopped, "optimize", found.evaluations, found.history, written), \
-        found.evaluations * len(judges)
+    quiet = dataclasses.replace(outputs, png=None, timelapse=None, export=None, upscale=0)
+    timelapse = monitors.Timelapse(outputs.timelapse, outputs.timelapse_every, grey=outputs.grey) \
+        if method == "gradient" and outputs.timelapse else None
+    spent, steps, losses, best, attempt = 0, 0, [], None, 0
+    while True:
+        left = budget - spent
+        if method == "gradient":
+            per_step = search.GRADIENT_STEP_COST * len(judges)
+            goal = Goal(judges, indices, threshold, generator, size, patience, left, per_step)
+            result = jobs.run(generator, objective, None, height=size, width=size,
+                              settings=Settings(steps=max(1, int(left // per_step)), lr=lr), outputs=quiet,
+                              watch=([goal] if threshold < 1 else []) + ([timelapse] if timelapse else []))
+            stopped, used, step, history = result.stopped, result.step * per_step, result.step, result.losses
+        else:
+            goal = Goal(judges, indices, threshold, generator, size, patience // len(judges), left // len(judges))
+            goal.reached(0)  # the start's probability, which a stall is measured from
+            found = search.random_search(generator, objective, None, size, size, budget=max(1, left // len(judges)),
+                                         seed=seed + attempt, progress=outputs.progress, paired=transform is not None,
+                                         stop=goal.reached if threshold < 1 else None,
+                                         stalled=goal.stale if threshold < 1 else None)
+            stopped, used, step, history = found.stopped, found.evaluations * len(judges), found.evaluations, \
+                found.history
+        spent, steps, losses = spent + used, steps + step, losses + list(history)
+        if not goal.stalled:
+            break
+        ended = min(classifiers.scores(judges, indices, generator.image(size, size)))
+        if best is None or ended > best[0]:
+            best = (ended, generator.get_weights())
+        attempt += 1
+        if outputs.progress:
+            print(f"stalled at p {goal.best:.3f} for {patience} evaluations: starting again from a new random "
+                  f"start (seed {seed + attempt}), {budget - spent:g} evaluations left", file=sys.stderr, flush=True)
+        fresh = type(generator).from_config({**generator.get_config(), "seed": generator.seed + attempt})
+        fresh.image(8, 8)  # built
+        generator.set_weights(fresh.get_weights())
+    if stopped == "done" and best is not None and best[0] > min(classifiers.scores(
+            judges, indices, generator.image(size, size))):
+        generator.set_weights(best[1])
+    written = jobs.write(generator, size, size, outputs, finished=stopped in jobs.FINISHED)
+    return jobs.JobResult(stopped, "optimize", steps, losses, written), spent

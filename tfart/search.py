@@ -20,8 +20,8 @@ from tfart.progress import Progress
 @dataclasses.dataclass
 class SearchResult:
     """How a search ended: its best loss, the loss it started from, evaluations used, the best
-    loss after each candidate, why it stopped ('done', 'target' or 'interrupted'), and how many
-    candidates were kept."""
+    loss after each candidate, why it stopped ('done', 'target', 'stalled' or 'interrupted'), and
+    how many candidates were kept."""
     loss: float
     start: float
     evaluations: int
@@ -37,15 +37,16 @@ GRADIENT_STEP_COST = 3.0
 
 
 def random_search(generator, objective, backbone, height, width, budget, fraction=0.1, scale=0.1,
-                  seed=0, part="weights", target=None, progress=False, stop=None, paired=False):
+                  seed=0, part="weights", target=None, progress=False, stop=None, stalled=None, paired=False):
     """Minimise `objective` by random perturbations of `generator`'s variables; a SearchResult.
 
     budget: classifier evaluations in all (>= 1). Each candidate adds Gaussian noise of
     `scale` x (the variable's spread, at least 0.1) to a random `fraction` of every variable's
     entries; it is kept if its loss is lower, else the variables go back. target: stop once the
-    loss is at most this; stop: a function of no arguments, asked after every improvement,
-    that ends the search when it returns True (stopped 'target'). The generator ends holding the
-    best candidate, never a worse one than it started with.
+    loss is at most this; stop: a function of the evaluations spent, asked after every
+    improvement, that ends the search when it returns True (stopped 'target'); stalled: one
+    asked after every candidate, that ends it as 'stalled'. The generator ends holding the best
+    candidate, never a worse one than it started with.
     paired: for an objective that draws random transforms. A candidate scored on a lucky draw
       would be kept against a best scored on another draw, and the search would keep chance, not
       better drawings; paired, every candidate and the best so far are scored on the same draws
@@ -70,7 +71,7 @@ def random_search(generator, objective, backbone, height, width, budget, fractio
     cost = 2 if paired else 1
     try:
         while result.evaluations + cost <= budget and not (target is not None and result.loss <= target) \
-                and result.stopped != "target":
+                and result.stopped == "done":
             for v, value, spread in zip(variables, kept, spreads):
                 mask = rng.random(v.shape) < fraction
                 v.assign(value + mask * rng.normal(0.0, scale * spread, v.shape).astype(np.float32))
@@ -85,8 +86,10 @@ def random_search(generator, objective, backbone, height, width, budget, fractio
             if np.isfinite(candidate) and candidate < result.loss:
                 result.loss, kept, best_image = candidate, [v.numpy() for v in variables], image
                 result.kept += 1
-                if stop is not None and stop():
+                if stop is not None and stop(result.evaluations):
                     result.stopped = "target"
+            if result.stopped == "done" and stalled is not None and stalled(result.evaluations):
+                result.stopped = "stalled"
             result.history.append(result.loss)
             if bar:
                 bar.update(result.evaluations, [("loss", result.loss)])

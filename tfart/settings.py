@@ -7,6 +7,11 @@ from tfart.errors import UserError
 
 OPTIMIZERS = ("adam", "lbfgs")
 SCHEDULES = ("constant", "cosine")
+# Perception engines (tfart.perception.draw, tfart-perceive --patience): a drawing whose target
+# probability has not risen by PERCEPTION_RISE within PERCEPTION_PATIENCE classifier evaluations
+# has stalled, and starts again from a new random start with the rest of the budget.
+PERCEPTION_PATIENCE = 600
+PERCEPTION_RISE = 0.02
 
 
 @dataclasses.dataclass
