@@ -26,6 +26,8 @@ METHODS = ("gradient", "random_search")
 # strokes at 0.05 in all 34 (worst 0.902). On four judges (those two, the glyph judge and a 64 px
 # RGB [-1, 1] one; 53 runs), both CPPNs at 0.005 reach 0.9 on every class but 8 (CPPN) and 9
 # (Fourier-CPPN) of the 26 letters; 0.01 reaches 23 letters but loses a class of another judge.
+# At tfart-perceive's budget of 3000, starting stalled drawings again (settings.PERCEPTION_PATIENCE),
+# the CPPN reaches 23 letters and the Fourier-CPPN 22 (20 and 19 without; docs/benchmarks.md).
 LEARNING_RATES = {CPPN: 0.005, FourierCPPN: 0.005}
 
 
