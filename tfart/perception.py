@@ -104,10 +104,11 @@ def draw(generator, judges, indices, *, method, budget, size, threshold=0.9, lr=
         if best is None or ended > best[0]:
             best = (ended, generator.get_weights())
         attempt += 1
+        config = {**generator.get_config(), "seed": generator.seed + attempt}
         if outputs.progress:
             print(f"stalled at p {goal.best:.3f} for {patience} evaluations: starting again from a new random "
-                  f"start (seed {seed + attempt}), {budget - spent:g} evaluations left", file=sys.stderr, flush=True)
-        fresh = type(generator).from_config({**generator.get_config(), "seed": generator.seed + attempt})
+                  f"start (seed {config['seed']}), {budget - spent:g} evaluations left", file=sys.stderr, flush=True)
+        fresh = type(generator).from_config(config)
         fresh.image(8, 8)  # built
         generator.set_weights(fresh.get_weights())
     if stopped == "done" and best is not None and best[0] > min(classifiers.scores(
