@@ -90,3 +90,25 @@ def test_a_stalled_drawing_starts_again_from_a_new_start(tmp_path, capsys, metho
     expected = Strokes(strokes=4, seed=restarts)
     for mine, theirs in zip(drawing.get_weights(), expected.get_weights()):
         np.testing.assert_allclose(mine, theirs, atol=1e-6)
+
+
+def test_the_drawing_kept_is_the_start_that_ended_highest(tmp_path):
+    """Never reaching the threshold, and (at a learning rate of 1e-12) never changing, each start
+    stalls; the drawing kept is the start the judge liked best, not the last one."""
+    import keras
+
+    from tfart import classifiers, perception
+    from tfart.generators.strokes import Strokes
+    model = keras.Sequential([keras.Input((16, 16, 3)), keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(2)])
+    # p(class 1) rises with the drawing's brightness: below 0.5 for any ink on this paper.
+    model.layers[-1].set_weights([np.array([[0, 20]] * 3, np.float32), np.array([0, -20 * 2.78], np.float32)])
+    model.save(tmp_path / "bright.keras")
+    judge = classifiers.Classifier(str(tmp_path / "bright.keras"))
+    p = lambda drawing: classifiers.scores([judge], [1], drawing.image(16, 16))[0]  # noqa: E731
+    drawing = Strokes(strokes=4, seed=0)
+    perception.draw(drawing, [judge], [1], method="gradient", budget=90, size=16, patience=12, lr=1e-12,
+                    progress=False)
+    starts = [p(Strokes(strokes=4, seed=s)) for s in range(5)]
+    assert max(starts) - min(starts) > 0.01 and max(starts) < 0.9  # the starts differ, none reaches it
+    assert np.argmax(starts) != 4  # the last start (90 evaluations, 12 a start while 12 are left) is not the best
+    assert p(drawing) == pytest.approx(max(starts), abs=1e-4)
