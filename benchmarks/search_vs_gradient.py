@@ -7,7 +7,7 @@ No ImageNet weights can be downloaded here, so the judges are trained in this pr
 - digits (`--models digits`): a 48 x 48 CNN on scikit-learn's handwritten digits
   (tfart.classifiers.train_digits); drawings of 48 px, 32 strokes of ink; targets 0,1,3,7,8;
 - glyphs (`--models glyphs`): the 32 x 32 letter CNN of tfart.classifiers.train_glyphs; drawings
-  of 48 px, 6 strokes of the pen style (what the README's letters use); targets A,E,K,R,S.
+  of 48 px, 6 strokes of the pen style (the issue's example; the README's alphabet has 8); targets A,E,K,R,S.
 For each judge, generator (strokes, then CPPN), target class and seed, tfart.perception.draw
 (what tfart-perceive runs) drives the same starting drawing to probability 0.9 by gradient and by
 random search, no random transforms, each starting a stalled drawing again under the same
