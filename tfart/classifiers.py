@@ -153,7 +153,8 @@ def train_glyphs(seed=0, epochs=30, folders=None, activation="gelu"):
 
     GELU, not ReLU: taught to answer "no letter" for scribbles, the ReLU judge (v1) learnt to shut
     its units off for drawings far from letters, and its gradient was exactly 0 at 130 of 260
-    starting CPPN drawings and 182 of 260 stroke drawings (10 seeds x 26 letters): gradient
+    starting CPPN drawings and 182 of 260 stroke drawings started anywhere (156 in the pen style's
+    central box; 10 seeds x 26 letters; benchmarks/search_vs_gradient.py --dead_gradients): gradient
     descent could not move from there. The GELU judge reads the test fonts as well (1.000) and
     has a gradient at all 520."""
     fonts, skipped = glyphs.find_fonts(folders, flag="--models glyphs")

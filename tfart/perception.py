@@ -33,18 +33,19 @@ LEARNING_RATES = {CPPN: 0.005, FourierCPPN: 0.005}
 
 class Goal(monitors.Monitor):
     """The lowest probability of the target classes on the untransformed drawing, asked after
-    every gradient step (as a loop monitor) or every kept candidate (`reached`): ends a run when it
-    is at least `threshold`, or as stalled when it has not risen by RISE within `patience`
-    evaluations (0: never) while at least `patience` are left of `left`."""
+    every gradient step (as a loop monitor) or every kept candidate (`reached`), so `last` is the
+    drawing's as the run ends: ends a run when it is at least `threshold`, or as stalled when it
+    has not risen by RISE within `patience` evaluations (0: never) while at least `patience` are
+    left of `left`."""
 
     def __init__(self, judges, indices, threshold, generator, size, patience=0, left=0, per_step=1.0):
         self.judges, self.indices, self.threshold = judges, indices, threshold
         self.generator, self.size, self.per_step = generator, size, per_step
         self.patience, self.left = patience, left
-        self.best, self.since, self.stalled = float("-inf"), 0, False
+        self.best, self.last, self.since, self.stalled = float("-inf"), float("-inf"), 0, False
 
     def reached(self, spent):
-        p = min(classifiers.scores(self.judges, self.indices, self.generator.image(self.size, self.size)))
+        self.last = p = min(classifiers.scores(self.judges, self.indices, self.generator.image(self.size, self.size)))
         if p >= self.best + RISE:
             self.since = spent
         self.best = max(self.best, p)
@@ -100,9 +101,8 @@ def draw(generator, judges, indices, *, method, budget, size, threshold=0.9, lr=
         spent, steps, losses = spent + used, steps + step, losses + list(history)
         if not goal.stalled:
             break
-        ended = min(classifiers.scores(judges, indices, generator.image(size, size)))
-        if best is None or ended > best[0]:
-            best = (ended, generator.get_weights())
+        if best is None or goal.last > best[0]:
+            best = (goal.last, generator.get_weights())
         attempt += 1
         config = {**generator.get_config(), "seed": generator.seed + attempt}
         if outputs.progress:
@@ -111,8 +111,7 @@ def draw(generator, judges, indices, *, method, budget, size, threshold=0.9, lr=
         fresh = type(generator).from_config(config)
         fresh.image(8, 8)  # built
         generator.set_weights(fresh.get_weights())
-    if stopped == "done" and best is not None and best[0] > min(classifiers.scores(
-            judges, indices, generator.image(size, size))):
+    if stopped == "done" and best is not None and best[0] > goal.last:
         generator.set_weights(best[1])
     written = jobs.write(generator, size, size, outputs, finished=stopped in jobs.FINISHED)
     return jobs.JobResult(stopped, "optimize", steps, losses, written), spent
