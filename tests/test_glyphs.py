@@ -44,6 +44,21 @@ def test_glyphs_are_centred_and_scaled_by_their_box(fonts):
         assert image[0, 0] == 0 and image[-1, -1] == 0  # white ink on black
 
 
+def test_a_fragment_is_a_part_of_a_glyph_never_all_of_it(fonts):
+    """A band of columns can hold a whole narrow I; such a "fragment", taught as no letter, capped
+    the judge's belief in real I's. Every fragment keeps at most most_ink of its glyph's ink."""
+    found, _ = fonts
+    images, labels = glyphs.render(found[:4], size=32)
+    parts = glyphs.fragments(images, seed=0, most_ink=0.7)
+    kept = parts.sum(axis=(1, 2, 3)) / images.sum(axis=(1, 2, 3))
+    assert kept.max() <= 0.7
+    assert np.all((parts == 0) | (parts == images))  # a band of the glyph, the rest black
+    bar = np.zeros((1, 32, 32, 1), np.float32)
+    bar[:, 3:29, 14:18] = 1.0  # an I: any band of columns 10 wide or more around it holds all of it
+    for seed in range(20):
+        assert glyphs.fragments(bar, seed=seed).sum() <= 0.7 * bar.sum()
+
+
 def test_a_font_that_fails_to_load_is_skipped_and_counted(fonts, tmp_path):
     found, _ = fonts
     shutil.copy(found[0].path, tmp_path / os.path.basename(found[0].path))
@@ -80,7 +95,7 @@ def glyph_cache(glyph_judge_cache):
 
 
 def test_the_glyph_judge_reads_fonts_it_never_saw(glyph_cache):
-    about = json.loads((glyph_cache / "glyphs_cnn_32px_v2.json").read_text())
+    about = json.loads((glyph_cache / "glyphs_cnn_32px_v3.json").read_text())
     assert about["accuracy"]["test"] >= 0.95
     assert not set(about["fonts"]["train"]) & set(about["fonts"]["test"])
 

@@ -29,6 +29,7 @@ from tfart.errors import UserError
 # once each glyph is scaled to its own box; a judge could not be right on them.
 LETTERS = string.ascii_uppercase
 FILL = 0.8  # the glyph's longer side, as a fraction of the square
+TRIES = 20  # bands drawn per fragment (fragments)
 RENDER_PX = 96  # the size Pillow renders at, before the glyph is scaled down (antialiased)
 # Installed font files that are not letters: a fallback font of boxes and two TeX symbol fonts
 # whose character map puts brackets and operators at the letters' codes.
@@ -198,17 +199,28 @@ def scribbles(count, size=32, seed=0, strokes=(1, 6)):
     return out
 
 
-def fragments(images, seed=0, keep=(0.3, 0.7)):
+def fragments(images, seed=0, keep=(0.3, 0.7), most_ink=0.7):
     """Parts of glyphs: each of `images` [N, S, S, 1] with all but a random band (a `keep` share of
-    its rows or columns, at a random place) blacked out: [N, S, S, 1]."""
+    its rows or columns, at a random place) blacked out: [N, S, S, 1]. A band is drawn again (up to
+    TRIES times, then the one that kept least is used) while it keeps more than `most_ink` of the
+    glyph's ink: a band that holds a whole I, a narrow glyph, is no part of it, and taught as "no
+    letter" it capped the judge's belief in real I's (test-font median p 0.67 in the v2 judge)."""
     rng = np.random.default_rng(seed)
     out = np.zeros_like(images)
     size = images.shape[1]
     for i, image in enumerate(images):
-        width = int(rng.uniform(*keep) * size)
-        start = rng.integers(0, size - width + 1)
-        if rng.random() < 0.5:
-            out[i, start:start + width] = image[start:start + width]
-        else:
-            out[i, :, start:start + width] = image[:, start:start + width]
+        ink, best = max(float(image.sum()), 1e-6), None
+        for _ in range(TRIES):
+            width = int(rng.uniform(*keep) * size)
+            start = rng.integers(0, size - width + 1)
+            band = np.zeros_like(image)
+            if rng.random() < 0.5:
+                band[start:start + width] = image[start:start + width]
+            else:
+                band[:, start:start + width] = image[:, start:start + width]
+            if best is None or band.sum() < best.sum():
+                best = band
+            if band.sum() <= most_ink * ink:
+                break
+        out[i] = best
     return out
