@@ -37,7 +37,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from perceive_judges import judge_from  # noqa: E402  (benchmarks/, this script's folder)
-from tfart import classifiers, generators, glyphs, objectives, optimize, perception  # noqa: E402
+from tfart import classifiers, glyphs, objectives, optimize, perception  # noqa: E402
 from tfart.generators import strokes as stroke_renderer  # noqa: E402
 
 SIZE = 48
@@ -48,8 +48,7 @@ JUDGES = {"digits": ("0,1,3,7,8", dict(strokes=32, style="ink")),
 
 def make(generator, seed, strokes, anywhere=False):
     """The starting drawing; anywhere: strokes started short anywhere on the page (START)."""
-    own = strokes if generator == "strokes" else dict(latent_dim=0)
-    drawing = generators.make(generator, SIZE, SIZE, seed=seed, **own)
+    drawing = perception.start(generator, SIZE, seed=seed, **(strokes if generator == "strokes" else {}))
     if generator == "strokes" and anywhere:
         drawing.points.assign(stroke_renderer.starting_points(
             np.random.default_rng(seed), drawing.strokes, *stroke_renderer.START, clip=False, curves=drawing.curves))

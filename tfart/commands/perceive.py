@@ -80,7 +80,7 @@ def outputs():
 
 
 def main(argv):
-    from tfart import classifiers, generators, imaging, jobs, perception, search, transforms
+    from tfart import classifiers, imaging, jobs, perception, search, transforms
     from tfart.errors import UsageError
 
     cli.use_seed()
@@ -99,8 +99,8 @@ def main(argv):
     indices = [j.class_index(FLAGS.target) for j in judges]
     transform = transforms.standard(FLAGS.size) if FLAGS.transforms == "standard" else None
     weights = [float(w) for w in FLAGS.model_weights] if FLAGS.model_weights else None
-    own = dict(strokes=FLAGS.strokes, style=FLAGS.style) if FLAGS.generator == "strokes" else dict(latent_dim=0)
-    generator = generators.make(FLAGS.generator, FLAGS.size, FLAGS.size, seed=FLAGS.seed, **own)
+    own = dict(strokes=FLAGS.strokes, style=FLAGS.style) if FLAGS.generator == "strokes" else {}
+    generator = perception.start(FLAGS.generator, FLAGS.size, seed=FLAGS.seed, **own)
     out.check(generator, FLAGS.size, FLAGS.size)
     result, spent = perception.draw(generator, judges, indices, method=FLAGS.method, budget=FLAGS.budget,
                                     size=FLAGS.size, threshold=FLAGS.threshold, lr=FLAGS.lr, weights=weights,
