@@ -112,3 +112,17 @@ def test_the_drawing_kept_is_the_start_that_ended_highest(tmp_path):
     assert max(starts) - min(starts) > 0.01 and max(starts) < 0.9  # the starts differ, none reaches it
     assert np.argmax(starts) != 4  # the last start (90 evaluations, 12 a start while 12 are left) is not the best
     assert p(drawing) == pytest.approx(max(starts), abs=1e-4)
+
+
+def test_a_cppn_drawing_starts_as_a_nearly_flat_tint_that_its_gradient_can_move():
+    """perception.start: a CPPN at SMOOTH_START's weights (init_scale 3) opens with saturated
+    pixels, where the sigmoid passes on little gradient; tfart-perceive's starts at 1, none."""
+    from tfart import generators, perception
+    for seed in range(3):
+        drawing = perception.start("cppn", 32, seed=seed)
+        image = np.asarray(drawing.image(32, 32))
+        assert drawing.latent_dim == 0 and drawing.init_scale == 1.0
+        assert 0.1 < image.min() and image.max() < 0.9 and image.std() > 0.05  # unsaturated, not blank
+    busy = generators.make("cppn", 32, 32, seed=2, latent_dim=0)
+    assert np.mean(np.abs(np.asarray(busy.image(32, 32)) - 0.5) > 0.48) > 0.1
+    assert perception.start("cppn", 32, seed=0, init_scale=3.0).init_scale == 3.0  # own settings win

@@ -30,9 +30,10 @@ METHODS = ("gradient", "random_search")
 # the CPPN reaches 23 letters and the Fourier-CPPN 22 (20 and 19 without; docs/benchmarks.md).
 LEARNING_RATES = {CPPN: 0.005, FourierCPPN: 0.005}
 # How a drawing starts (generators.make's SMOOTH_START for the rest). A CPPN's weights at init_scale
-# 1, not 3: at 3 a drawing opens as a saturated colour field, where the sigmoid leaves the judge's
-# gradient little to work with, and on the glyph judge (budget 3000, every letter, seeds 0 and 1)
-# the CPPN reached p 0.9 in 40 of 52 runs; at 1, in 47 (docs/benchmarks.md).
+# 1, not 3: at 3 a drawing opens as a busy colour field with 4-34% of its values saturated (48 px,
+# seeds 0-2), where the sigmoid passes the judge's gradient on weakly; at 1, as a nearly flat tint
+# (values 0.27-0.79). On the glyph judge (budget 3000, every letter, seeds 0 and 1) the CPPN
+# reached p 0.9 in 40 of 52 runs from 3 and in 47 from 1 (docs/benchmarks.md).
 STARTS = {"cppn": {"latent_dim": 0, "init_scale": 1.0}, "fourier_cppn": {"latent_dim": 0}}
 
 

@@ -5,7 +5,8 @@
     tfart-perceive --target 7 --models digits --size 48 --method random_search --budget 3000
     tfart-perceive --target 3 --models my_model.keras --labels my_labels.txt --input_range -1,1 --size 64
 
-The generator (--generator: strokes by default, or cppn, fourier_cppn, fft) is changed until every
+The generator (--generator: strokes by default, or cppn, fourier_cppn, fft; tfart.perception.start:
+a CPPN starts from small weights, a nearly flat tint) is changed until every
 classifier of --models (keras.applications names, with --weights, or your own .keras/.h5
 classifier files) gives --target at least --threshold, or --budget classifier evaluations are
 spent. --method gradient back-propagates the classifiers' cross-entropy into the generator's
