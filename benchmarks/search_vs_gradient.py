@@ -23,6 +23,7 @@ Options for the figures behind two of the project's choices:
   `--models glyphs` trains), and `--dead_gradients` prints, before the table, at how many starting
   drawings (seeds 0-9 x every class) the gradient of the judge's loss is exactly zero, where
   gradient descent cannot move;
+- `--strokes N` draws with N strokes instead (how the saving grows with the parameters searched);
 - `--stroke_start anywhere` starts the strokes as the ink and marker styles do (short, anywhere
   on the page), not in the pen style's central box.
 """
@@ -118,6 +119,8 @@ def main():
                         help="the glyph judge's units (relu: the first judge's, whose gradient was often 0)")
     parser.add_argument("--dead_gradients", action="store_true",
                         help="first count the starting drawings whose gradient is exactly 0")
+    parser.add_argument("--strokes", type=int, default=None,
+                        help="how many strokes (default: each judge's, 32 ink strokes for digits, 6 pen strokes for glyphs)")
     parser.add_argument("--stroke_start", default="style", choices=("style", "anywhere"),
                         help="anywhere: strokes start short anywhere on the page, not in the pen's central box")
     args = parser.parse_args()
@@ -127,6 +130,8 @@ def main():
         kinds = args.generators.split(",")
         if any(n not in JUDGES for n in names):
             raise ValueError(f"--judges: {', '.join(JUDGES)}")
+        if args.strokes is not None and args.strokes < 1:
+            raise ValueError("--strokes: at least 1")
         if any(k not in ("strokes", "cppn", "fourier_cppn", "fft") for k in kinds) or args.budget < 1:
             raise ValueError("--generators: strokes, cppn, fourier_cppn, fft; --budget >= 1")
     except ValueError as e:
@@ -139,13 +144,15 @@ def main():
         judge, about = trained_judge(name, args.glyph_activation)
         print(about)
         default_targets, strokes = JUDGES[name]
+        strokes = {**strokes, "strokes": args.strokes} if args.strokes else strokes
         try:
             targets = [judge.class_index(t) for t in (args.targets or default_targets).split(",")]
         except Exception as e:
             raise SystemExit(f"error: --targets: {e}")
         costs = {kind: step_cost(judge, kind, strokes) for kind in kinds}
         for kind in kinds:
-            print(f"a gradient step of the {kind} drawing costs {costs[kind]:.2f} forward passes of {name}")
+            drawn = f"{strokes['strokes']} {strokes['style']} strokes" if kind == "strokes" else kind
+            print(f"a gradient step of the {drawn} drawing costs {costs[kind]:.2f} forward passes of {name}")
         anywhere = args.stroke_start == "anywhere"
         for kind in kinds if args.dead_gradients else []:
             dead, starts = dead_gradients(judge, kind, strokes, anywhere)
