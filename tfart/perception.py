@@ -28,7 +28,7 @@ METHODS = ("gradient", "random_search")
 # (Fourier-CPPN) of the 26 letters; 0.01 reaches 23 letters but loses a class of another judge.
 # At tfart-perceive's budget of 3000, starting stalled drawings again (settings.PERCEPTION_PATIENCE),
 # the CPPN reached 23 letters and the Fourier-CPPN 22 of the v2 glyph judge (20 and 19 without);
-# the v3 judge, which believes real letters, is harder: 20 and 18 (the CPPN 23 from STARTS').
+# the v3 judge, which believes real letters, is harder: 20 and 18 (the CPPN 23 from its start in STARTS).
 LEARNING_RATES = {CPPN: 0.005, FourierCPPN: 0.005}
 # How a drawing starts (generators.make's SMOOTH_START for the rest). A CPPN's weights at init_scale
 # 1, not 3: at 3 a drawing opens as a busy colour field with 4-34% of its values saturated (48 px,
