@@ -47,7 +47,6 @@ CONFIGS = {
     "cppn_lr0.02": ("cppn", dict(latent_dim=0), 0.02),
     "cppn_lr0.01": ("cppn", dict(latent_dim=0), 0.01),
     "cppn_init1": ("cppn", dict(latent_dim=0, init_scale=1.0), 0.05),
-    "cppn_init1_lr0.01": ("cppn", dict(latent_dim=0, init_scale=1.0), 0.01),
     "cppn_features": ("cppn", dict(latent_dim=0, **style_transfer.FOURIER_FEATURES), 0.01),
     "cppn_features_lr0.003": ("cppn", dict(latent_dim=0, **style_transfer.FOURIER_FEATURES), 0.003),
     "fourier_cppn": ("fourier_cppn", dict(latent_dim=0), None),

@@ -209,7 +209,7 @@ def fragments(images, seed=0, keep=(0.3, 0.7), most_ink=0.7):
     out = np.zeros_like(images)
     size = images.shape[1]
     for i, image in enumerate(images):
-        ink, best = max(float(image.sum()), 1e-6), None
+        least = np.inf
         for _ in range(TRIES):
             width = int(rng.uniform(*keep) * size)
             start = rng.integers(0, size - width + 1)
@@ -218,9 +218,9 @@ def fragments(images, seed=0, keep=(0.3, 0.7), most_ink=0.7):
                 band[start:start + width] = image[start:start + width]
             else:
                 band[:, start:start + width] = image[:, start:start + width]
-            if best is None or band.sum() < best.sum():
-                best = band
-            if band.sum() <= most_ink * ink:
+            kept = band.sum()
+            if kept < least:
+                out[i], least = band, kept
+            if kept <= most_ink * image.sum():
                 break
-        out[i] = best
     return out
