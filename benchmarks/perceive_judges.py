@@ -38,7 +38,8 @@ from tfart import classifiers, glyphs, perception, style_transfer, transforms  #
 # (tfart.perception.LEARNING_RATES: 0.005 for the CPPNs since this benchmark, 0.05 for the rest).
 # A drawing starts as tfart-perceive's does (tfart.perception.start), which the keyword arguments
 # override: since 2026-12-05 a CPPN at init_scale 1, so the CPPN configurations of earlier runs in
-# docs/benchmarks.md started at 3 (cppn_init3 is the old default).
+# docs/benchmarks.md started at 3 (cppn_init3 is the old default; the configurations that became the
+# same as another, cppn_init1 as cppn_lr0.05 and fourier_cppn_lr0.005 as fourier_cppn, are gone).
 CONFIGS = {
     "strokes": ("strokes", dict(strokes=32, style="ink"), None),
     "cppn": ("cppn", dict(latent_dim=0), None),
@@ -47,13 +48,11 @@ CONFIGS = {
     "cppn_lr0.2": ("cppn", dict(latent_dim=0), 0.2),
     "cppn_lr0.02": ("cppn", dict(latent_dim=0), 0.02),
     "cppn_lr0.01": ("cppn", dict(latent_dim=0), 0.01),
-    "cppn_init1": ("cppn", dict(latent_dim=0, init_scale=1.0), 0.05),
     "cppn_features": ("cppn", dict(latent_dim=0, **style_transfer.FOURIER_FEATURES), 0.01),
     "cppn_features_lr0.003": ("cppn", dict(latent_dim=0, **style_transfer.FOURIER_FEATURES), 0.003),
     "fourier_cppn": ("fourier_cppn", dict(latent_dim=0), None),
     "fourier_cppn_lr0.05": ("fourier_cppn", dict(latent_dim=0), 0.05),
     "fourier_cppn_lr0.02": ("fourier_cppn", dict(latent_dim=0), 0.02),
-    "fourier_cppn_lr0.005": ("fourier_cppn", dict(latent_dim=0), 0.005),
 }
 
 
