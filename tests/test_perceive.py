@@ -92,6 +92,30 @@ def test_a_stalled_drawing_starts_again_from_a_new_start(tmp_path, capsys, metho
         np.testing.assert_allclose(mine, theirs, atol=1e-6)
 
 
+@pytest.mark.parametrize("method, kind", [("gradient", "strokes"), ("gradient", "cppn"),
+                                          ("random_search", "strokes"), ("random_search", "cppn")])
+def test_by_default_each_method_and_generator_waits_its_own_patience(tmp_path, capsys, method, kind):
+    """perception.PATIENCES: gradient on strokes starts again after 150 evaluations, random search
+    on a CPPN never does, the rest after settings.PERCEPTION_PATIENCE; the flag's help says so."""
+    from tfart import perception, settings
+    from tfart.commands import perceive
+    judge = constant_judge(tmp_path)
+    drawing = perception.start(kind, 16, **({"strokes": 4} if kind == "strokes" else {}))
+    wait = perception.patience_of(method, drawing)
+    perception.draw(drawing, [judge], [1], method=method, budget=1300, size=16, progress=True)
+    restarts = capsys.readouterr().err.count(f"stalled at p 0.500 for {wait} evaluations: starting again")
+    expected = {("gradient", "strokes"): 150, ("random_search", "cppn"): 0}.get((method, kind),
+                                                                            settings.PERCEPTION_PATIENCE)
+    assert wait == expected
+    # A start stalls after `wait` evaluations while `wait` are left of 1300: 0, 1 or about 7 times.
+    if wait in (0, 600):
+        assert restarts == wait // 600
+    else:
+        assert restarts >= 6
+    assert f"150 for gradient on strokes, never for random search on a CPPN, {settings.PERCEPTION_PATIENCE}" \
+        in perceive.FLAGS["patience"].help
+
+
 def test_the_drawing_kept_is_the_start_that_ended_highest(tmp_path):
     """Never reaching the threshold, and (at a learning rate of 1e-12) never changing, each start
     stalls; the drawing kept is the start the judge liked best, not the last one."""

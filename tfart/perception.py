@@ -14,7 +14,7 @@ import dataclasses
 import sys
 
 from tfart import classifiers, generators, jobs, monitors, search
-from tfart.generators import CPPN, FourierCPPN
+from tfart.generators import CPPN, FourierCPPN, Strokes
 from tfart.optimize import Settings, StopRun
 from tfart.settings import PERCEPTION_PATIENCE as PATIENCE, PERCEPTION_RISE as RISE
 
@@ -36,6 +36,23 @@ LEARNING_RATES = {CPPN: 0.005, FourierCPPN: 0.005}
 # (values 0.27-0.79). On the glyph judge (budget 3000, every letter, seeds 0 and 1) the CPPN
 # reached p 0.9 in 40 of 52 runs from 3 and in 47 from 1 (docs/benchmarks.md).
 STARTS = {"cppn": {"latent_dim": 0, "init_scale": 1.0}, "fourier_cppn": {"latent_dim": 0}}
+# draw's patience (classifier evaluations without a rise of RISE before a drawing starts again; 0:
+# never) where a method and generator stall otherwise than settings.PERCEPTION_PATIENCE assumes.
+# Measured on the glyph judge (48 px, no transforms, 6 pen strokes): single starts run to 3000
+# evaluations (letters B, G, M, P, W at seeds 10-15, and with C, D, H, N at 16-23), whose courses
+# were then replayed under each rule. Most stroke starts that gradient descent cannot take to p 0.9
+# sit near 0.05 for good; at 150 a run reached 0.9 in 51% of replays (600: 43%; 90: 44%, 300: 48%).
+# Random search on a CPPN rises slowly but steadily (20 of 30 starts reached 0.9 within 3000):
+# starting again at 600 threw that away (reached: 67% of replays never starting again, 33% at 600,
+# 62% at 1200). Gradient on a CPPN (slow starts rise too) and random search on strokes do best
+# at 600 or near it.
+PATIENCES = {("gradient", Strokes): 150, ("random_search", CPPN): 0}
+
+
+def patience_of(method, generator):
+    """The evaluations draw waits for a rise before starting again by default: PATIENCES, or
+    settings.PERCEPTION_PATIENCE."""
+    return PATIENCES.get((method, type(generator)), PATIENCE)
 
 
 def start(kind, size, seed=0, **own):
@@ -76,17 +93,18 @@ class Goal(monitors.Monitor):
 
 
 def draw(generator, judges, indices, *, method, budget, size, threshold=0.9, lr=None, weights=None,
-         transform=None, outputs=None, seed=0, progress=True, patience=PATIENCE):
+         transform=None, outputs=None, seed=0, progress=True, patience=None):
     """Drive `generator` to class indices[i] of judges[i]: (jobs.JobResult, evaluations spent).
 
     lr: the gradient method's learning rate (None: LEARNING_RATES for the generator's class).
     patience: classifier evaluations after which a drawing whose target probability has not
       risen by RISE starts again, by either method, from a new random start (the generator's
       config with seed + 1, + 2, ...) with the rest of the budget, as long as at least
-      `patience` evaluations are left (0: never). The drawing kept is the one that reached the
+      `patience` evaluations are left (0: never; None: patience_of(method, generator)). The drawing kept is the one that reached the
       threshold, else the start that ended highest. The result's step counts every start's.
     """
     lr = LEARNING_RATES.get(type(generator), 0.05) if lr is None else lr
+    patience = patience_of(method, generator) if patience is None else patience
     outputs = outputs or jobs.Outputs(progress=progress)
     objective = classifiers.ensemble(judges, indices, weights, transform)
     quiet = dataclasses.replace(outputs, png=None, timelapse=None, export=None, upscale=0)

@@ -36,9 +36,11 @@ flags.DEFINE_integer("strokes", 32, "Strokes of the stroke generator.")
 flags.DEFINE_enum("style", "ink", ["ink", "marker", "pen"], "The strokes' look (pen: a broad black pen, for letters).")
 flags.DEFINE_enum("method", "gradient", ["gradient", "random_search"], "How the drawing is changed.")
 flags.DEFINE_integer("budget", 3000, "Classifier evaluations to spend at most.")
-flags.DEFINE_integer("patience", settings.PERCEPTION_PATIENCE,
+flags.DEFINE_integer("patience", None,
                      f"Classifier evaluations after which a drawing whose target probability has not risen by "
-                     f"{settings.PERCEPTION_RISE} starts again from a new random start, by either method (0: never).")
+                     f"{settings.PERCEPTION_RISE} starts again from a new random start, by either method (0: never; "
+                     f"default: 150 for gradient on strokes, never for random search on a CPPN, "
+                     f"{settings.PERCEPTION_PATIENCE} otherwise).")
 flags.DEFINE_float("threshold", 0.9, "Stop when every model gives the target this probability (1: never).")
 flags.DEFINE_float("lr", None, "Learning rate of --method gradient (default: 0.005 for cppn and fourier_cppn, 0.05 for the others).")
 flags.DEFINE_enum("transforms", "standard", ["none", "standard"], "Random transforms before each model.")
@@ -52,7 +54,7 @@ cli.seed()
 cli.not_empty("models", "one or more classifiers")
 cli.positive("strokes", 4096)
 flags.register_validator("budget", lambda v: v >= 1, message="must be at least 1 classifier evaluation")
-flags.register_validator("patience", lambda v: v >= 0, message="must be 0 (never start again) or more")
+flags.register_validator("patience", lambda v: v is None or v >= 0, message="must be 0 (never start again) or more")
 flags.register_validator("threshold", lambda v: 0 < v <= 1, message="must be in (0, 1]")
 cli.greater_than("lr", 0.0)
 cli.positive("size", 4096)
