@@ -39,8 +39,7 @@ flags.DEFINE_integer("budget", 3000, "Classifier evaluations to spend at most.")
 flags.DEFINE_integer("patience", None,
                      f"Classifier evaluations after which a drawing whose target probability has not risen by "
                      f"{settings.PERCEPTION_RISE} starts again from a new random start, by either method (0: never; "
-                     f"default: 150 for gradient on strokes, never for random search on a CPPN, "
-                     f"{settings.PERCEPTION_PATIENCE} otherwise).")
+                     f"default: 150 for strokes and for gradient on a CPPN, {settings.PERCEPTION_PATIENCE} otherwise).")
 flags.DEFINE_float("threshold", 0.9, "Stop when every model gives the target this probability (1: never).")
 flags.DEFINE_float("lr", None, "Learning rate of --method gradient (default: 0.005 for cppn and fourier_cppn, 0.05 for the others).")
 flags.DEFINE_enum("transforms", "standard", ["none", "standard"], "Random transforms before each model.")

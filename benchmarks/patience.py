@@ -1,0 +1,132 @@
+"""How long a perception drawing should wait for a rise before it starts again (perception.PATIENCES).
+
+    pip install -e ".[bench,perceive]"
+    python benchmarks/patience.py [--letters BGMPW] [--seeds 10-15] [--courses out/patience.json]
+
+On the glyph judge (classifiers.train_glyphs, trained here), 48 px drawings (6 pen strokes, or
+tfart-perceive's CPPN start), no transforms: each method drives one start per letter and seed
+toward p 0.9 with 3000 evaluations and no restarts (perception.draw, patience 0), and its course
+is kept: the target probability after every step or candidate (with one judge and no transforms
+the loss is -log p). The courses are then replayed through perception.Goal at each patience: a
+run takes starts of its letter at random (with replacement, 300 runs a letter) until one reaches
+0.9 or the 3000 evaluations are spent, the next start getting what is left, as draw does. Prints,
+per generator, method and patience, the share of runs that reached 0.9 and the median and mean
+evaluations spent (a gradient step counted as 3, as the rule counts it). The letters and seeds
+are kept apart from those of benchmarks/search_vs_gradient.py (A, E, K, R, S at seeds 0-2).
+--courses: a JSON file the courses are written to, and read from when it exists.
+"""
+import argparse
+import json
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from perceive_judges import judge_from  # noqa: E402  (benchmarks/, this script's folder)
+from tfart import classifiers, glyphs, perception, search  # noqa: E402
+
+SIZE, BUDGET, THRESHOLD = 48, 3000, 0.9
+OWN = {"strokes": dict(strokes=6, style="pen"), "cppn": {}}
+
+
+def courses(kinds, letters, seeds):
+    """{'kind method': [{'letter', 'seed', 'p': [probability after each step or candidate], 'reached'}]}"""
+    judge = judge_from(classifiers.train_glyphs()[0], "0,1")
+    found = {}
+    for kind in kinds:
+        for method in perception.METHODS:
+            for letter in letters:
+                for seed in seeds:
+                    keras.utils.set_random_seed(seed)
+                    drawing = perception.start(kind, SIZE, seed=seed, **OWN[kind])
+                    result, _ = perception.draw(drawing, [judge], [glyphs.LETTERS.index(letter)], method=method,
+                                                budget=BUDGET, size=SIZE, seed=seed, progress=False, patience=0)
+                    p = np.exp(-np.asarray(result.losses, float)).round(5).tolist()
+                    found.setdefault(f"{kind} {method}", []).append(
+                        dict(letter=letter, seed=seed, p=p, reached=result.stopped == "target"))
+                    print(f"{kind} {method} {letter} seed {seed}: {'reached' if result.stopped == 'target' else 'ended at'}"
+                          f" p {max(p[-1], THRESHOLD if result.stopped == 'target' else 0):.3f}", flush=True)
+    return found
+
+
+def attempt(course, method, patience, left):
+    """One start replayed through perception.Goal: (evaluations spent, reached 0.9, stalled)."""
+    p, reached = course["p"], course["reached"]
+    if method == "gradient":
+        # Goal asks after step k (3k evaluations) for the drawing after k steps: p[k]; the step that
+        # reached the threshold has no loss of its own.
+        goal = perception.Goal([], [], THRESHOLD, None, SIZE, patience, left, search.GRADIENT_STEP_COST)
+        steps = min(len(p) - (0 if reached else 1), int(left // goal.per_step))
+        for k in range(1, steps + 1):
+            spent = k * goal.per_step
+            if (goal.observe(p[k], spent) if k < len(p) else reached) or goal.stale(spent):
+                return spent, not goal.stalled, goal.stalled
+        return steps * goal.per_step, False, False
+    # random search: the start is one evaluation, candidate i (p[i], the best so far) one more; Goal
+    # is asked at the start, after each improvement, and stale after each candidate.
+    goal = perception.Goal([], [], THRESHOLD, None, SIZE, patience, left)
+    goal.observe(p[0], 0)
+    for i in range(1, min(len(p), left)):
+        spent = i + 1
+        if (p[i] > p[i - 1] and goal.observe(p[i], spent)) or goal.stale(spent):
+            return spent, not goal.stalled, goal.stalled
+    return min(len(p), left), False, False
+
+
+def replay(starts, method, patience, rng, runs=300):
+    """(share of runs that reached 0.9, evaluations each run spent)"""
+    spent, reached = [], 0
+    for _ in range(runs):
+        left = BUDGET
+        while True:
+            used, ok, stalled = attempt(starts[rng.integers(len(starts))], method, patience, left)
+            left -= used
+            if ok or not stalled:
+                break
+        spent.append(BUDGET - left if ok else BUDGET)
+        reached += ok
+    return reached / runs, spent
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--letters", default="BGMPW")
+    parser.add_argument("--seeds", default="10-15", help="first-last")
+    parser.add_argument("--generators", default="strokes,cppn")
+    parser.add_argument("--patiences", default="90,150,300,600,1200")
+    parser.add_argument("--courses", default=None, help="a JSON file to keep the courses in (read if it exists)")
+    args = parser.parse_args()
+    try:
+        first, last = (int(s) for s in args.seeds.split("-"))
+        kinds, patiences = args.generators.split(","), [int(p) for p in args.patiences.split(",")]
+        if any(k not in OWN for k in kinds) or any(c not in glyphs.LETTERS for c in args.letters) or last < first:
+            raise ValueError
+    except ValueError:
+        raise SystemExit(f"error: --generators: {', '.join(OWN)}; --letters: capitals; --seeds: first-last")
+    if args.courses and os.path.isfile(args.courses):
+        with open(args.courses) as f:
+            found = json.load(f)
+    else:
+        found = courses(kinds, args.letters, range(first, last + 1))
+        if args.courses:
+            with open(args.courses, "w") as f:
+                json.dump(found, f)
+    print(f"glyph judge, {SIZE} px, no transforms, budget {BUDGET}, runs replayed from single starts "
+          f"(300 a letter), rise {perception.RISE}")
+    print(f"{'generator':<10}{'method':<15}{'patience':>9}{'reached':>9}{'median':>8}{'mean':>7}")
+    for key, rows in found.items():
+        kind, method = key.split()
+        for patience in patiences:
+            rng, shares, spent = np.random.default_rng(0), [], []
+            for letter in sorted({r["letter"] for r in rows}):
+                share, used = replay([r for r in rows if r["letter"] == letter], method, patience, rng)
+                shares.append(share)
+                spent += used
+            print(f"{kind:<10}{method:<15}{patience:>9}{np.mean(shares):>9.2f}{np.median(spent):>8.0f}"
+                  f"{np.mean(spent):>7.0f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
