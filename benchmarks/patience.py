@@ -44,10 +44,11 @@ def courses(kinds, letters, seeds):
                     result, _ = perception.draw(drawing, [judge], [glyphs.LETTERS.index(letter)], method=method,
                                                 budget=BUDGET, size=SIZE, seed=seed, progress=False, patience=0)
                     p = np.exp(-np.asarray(result.losses, float)).round(5).tolist()
+                    reached = result.stopped == "target"
                     found.setdefault(f"{kind} {method}", []).append(
-                        dict(letter=letter, seed=seed, p=p, reached=result.stopped == "target"))
-                    print(f"{kind} {method} {letter} seed {seed}: {'reached' if result.stopped == 'target' else 'ended at'}"
-                          f" p {max(p[-1], THRESHOLD if result.stopped == 'target' else 0):.3f}", flush=True)
+                        dict(letter=letter, seed=seed, p=p, reached=reached))
+                    ended = f"reached 0.9 in {len(p)}" if reached else f"ended at p {p[-1]:.3f} after"
+                    print(f"{kind} {method} {letter} seed {seed}: {ended} steps or candidates", flush=True)
     return found
 
 

@@ -10,10 +10,11 @@ No ImageNet weights can be downloaded here, so the judges are trained in this pr
   of 48 px, 6 strokes of the pen style (the issue's example; the README's alphabet has 8); targets A,E,K,R,S.
 For each judge, generator (strokes, then CPPN), target class and seed, tfart.perception.draw
 (what tfart-perceive runs) drives the same starting drawing to probability 0.9 by gradient and by
-random search, no random transforms, each starting a stalled drawing again by tfart-perceive's rule
-(its default --patience: each method's own for the generator, tfart.perception.PATIENCES), and
-counts classifier evaluations: a random-search candidate is one; a gradient step is what it measurably costs in forward passes of that drawing
-and judge (the median of 30 timed steps over the median of 30 timed forwards, printed first).
+random search, no random transforms, each starting a stalled drawing again by tfart-perceive's
+rule (its default --patience: each method's own for the generator, tfart.perception.PATIENCES),
+and counts classifier evaluations: a random-search candidate is one; a gradient step is what it
+measurably costs in forward passes of that drawing and judge (the median of 30 timed steps over
+the median of 30 timed forwards, printed first).
 A run that does not reach 0.9 within --budget counts as the budget (its ratio is a bound: '>=' if
 only random search fell short, '?' if gradient did). The last lines are the median ratio random /
 gradient per judge and generator (with how many runs of each method reached 0.9), and per judge.

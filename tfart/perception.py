@@ -108,8 +108,9 @@ def draw(generator, judges, indices, *, method, budget, size, threshold=0.9, lr=
     patience: classifier evaluations after which a drawing whose target probability has not
       risen by RISE starts again, by either method, from a new random start (the generator's
       config with seed + 1, + 2, ...) with the rest of the budget, as long as at least
-      `patience` evaluations are left (0: never; None: patience_of(method, generator)). The drawing kept is the one that reached the
-      threshold, else the start that ended highest. The result's step counts every start's.
+      `patience` evaluations are left (0: never; None: patience_of(method, generator)). The
+      drawing kept is the one that reached the threshold, else the start that ended highest.
+      The result's step counts every start's.
     """
     lr = LEARNING_RATES.get(type(generator), 0.05) if lr is None else lr
     patience = patience_of(method, generator) if patience is None else patience
