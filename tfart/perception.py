@@ -42,9 +42,9 @@ STARTS = {"cppn": {"latent_dim": 0, "init_scale": 1.0}, "fourier_cppn": {"latent
 # evaluations (letters B, G, M, P, W, seeds 10-15), then replayed under each patience. A stroke
 # start that gradient descent will take to p 0.9 mostly rises at once, one that it will not sits
 # near 0.05 for good; a CPPN start climbs, some slowly. Runs that reached 0.9 at 150 (at 600):
-# gradient on strokes 59% (55%; median evaluations 848 against 2109; on B-W, C, D, H, N at seeds
+# gradient on strokes 59% (55%; median evaluations 868 against 2109; on B-W, C, D, H, N at seeds
 # 16-23, 51% against 40%), random search on strokes 59% (53%), gradient on a CPPN 100% (97%,
-# mean evaluations 308 against 413); random search on a CPPN, the slowest climber, needs 600
+# mean evaluations 308 against 456); random search on a CPPN, the slowest climber, needs 600
 # (67%; at 150 40%).
 PATIENCES = {("gradient", Strokes): 150, ("random_search", Strokes): 150, ("gradient", CPPN): 150}
 
