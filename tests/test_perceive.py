@@ -34,6 +34,7 @@ def test_random_search_spends_its_budget(run_script, digits_file, tmp_path):
     (["--target", "1", "--models", "TEXT"], "as a Keras model: a Keras model file ends in .keras or .h5"),
     (["--target", "1", "--budget", "0"], "--budget: must be at least 1"),
     (["--target", "1", "--patience", "-1"], "--patience: must be 0 (never start again) or more"),
+    (["--target", "1", "--blur", "-1"], "--blur: must be 0 (none) or more pixels"),
     (["--target", "1", "--models", ""], "--models: needs one or more classifiers"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(run_script, digits_file, tmp_path, args, message):
@@ -157,3 +158,44 @@ def test_a_cppn_drawing_starts_as_a_nearly_flat_tint_that_its_gradient_can_move(
     busy = generators.make("cppn", 32, 32, seed=2, latent_dim=0)
     assert np.mean(np.abs(np.asarray(busy.image(32, 32)) - 0.5) > 0.48) > 0.1
     assert perception.start("cppn", 32, seed=0, init_scale=3.0).init_scale == 3.0  # own settings win
+
+
+def centre_judge(tmp_path, size=32):
+    """A two-class classifier of the 2 x 2 pixels at the centre: p(class 1) rises as they darken
+    (about 0 where they are white, 1 where black)."""
+    import keras
+    from tfart import classifiers
+    model = keras.Sequential([keras.Input((size, size, 3)), keras.layers.Cropping2D(size // 2 - 1),
+                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(2)])
+    model.layers[-1].set_weights([np.array([[0, -20]] * 3, np.float32), np.array([0, 30], np.float32)])
+    model.save(tmp_path / "centre.keras")
+    return classifiers.Classifier(str(tmp_path / "centre.keras"))
+
+
+def test_a_gradient_step_sees_strokes_blurred_so_a_stroke_away_from_what_the_judge_reads_is_pulled(tmp_path):
+    """perception.BLURS: by gradient, a stroke drawing is judged through a blur of 1/16 of its side;
+    a bar 5 px from the pixels a judge reads gets a gradient through it, and next to none sharp.
+    Reaching the threshold is judged on the drawing itself."""
+    import tensorflow as tf
+
+    from tfart import classifiers, objectives, perception
+    from tfart.commands import perceive
+    from tfart.generators.strokes import Strokes
+    judge = centre_judge(tmp_path)
+    bar = [[[-0.3, 0.3], [0.0, 0.3], [0.3, 0.3]]]  # 4.8 px below the centre at 32 px
+    drawing = Strokes(strokes=1, style="pen")
+    drawing.points.assign(bar)
+    blur = perception.blur_of("gradient", drawing, 32)
+    assert blur == 2.0 and perception.blur_of("random_search", drawing, 32) == 0
+    assert perception.blur_of("gradient", perception.start("cppn", 32), 32) == 0
+    assert "--size / 16 for strokes by gradient" in perceive.FLAGS["blur"].help
+    pull = {}
+    for sigma in (blur, 0.0):
+        with tf.GradientTape() as tape:
+            loss = perception.judged([judge], [1], blur=sigma)(objectives.Context(drawing.image(32, 32), {}))
+        pull[sigma] = float(tf.norm(tape.gradient(loss, drawing.points)))
+    assert pull[blur] > 1000 * pull[0.0]
+    result, _ = perception.draw(drawing, [judge], [1], method="gradient", budget=90, size=32, patience=0,
+                                progress=False)
+    assert result.stopped == "target"
+    assert classifiers.scores([judge], [1], drawing.image(32, 32))[0] >= 0.9

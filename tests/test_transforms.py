@@ -105,3 +105,15 @@ def test_a_seed_repeats_the_transforms_and_replay_puts_the_draws_back():
     again, after = moved(image).numpy(), moved(image).numpy()
     np.testing.assert_array_equal(inside, again)  # the same draws once more
     assert np.abs(after - again).max() > 0.01  # then new ones
+
+
+def test_blur_spreads_a_point_by_its_sigma_and_keeps_flat_images_and_ink():
+    point = np.zeros((1, 33, 33, 3), np.float32)
+    point[0, 16, 16] = 1.0
+    spread = transforms.blur(2.0)(tf.constant(point)).numpy()[0, :, :, 0]
+    assert spread.shape == (33, 33) and spread.sum() == pytest.approx(1.0, abs=1e-5)
+    rows = np.arange(33) - 16
+    assert (spread.sum(1) * rows ** 2).sum() == pytest.approx(4.0, rel=0.02)  # variance sigma^2
+    np.testing.assert_allclose(spread, spread.T, atol=1e-7)
+    flat = np.full((2, 12, 12, 3), 0.3, np.float32)
+    np.testing.assert_allclose(transforms.blur(1.5)(tf.constant(flat)).numpy(), flat, atol=1e-6)

@@ -41,7 +41,11 @@ flags.DEFINE_integer("patience", None,
                      f"{settings.PERCEPTION_RISE} starts again from a new random start, by either method (0: never; "
                      f"default: 150 for strokes and for gradient on a CPPN, {settings.PERCEPTION_PATIENCE} otherwise).")
 flags.DEFINE_float("threshold", 0.9, "Stop when every model gives the target this probability (1: never).")
-flags.DEFINE_float("lr", None, "Learning rate of --method gradient (default: 0.005 for cppn and fourier_cppn, 0.05 for the others).")
+flags.DEFINE_float("lr", None, "Learning rate of --method gradient (default: 0.005 for cppn and fourier_cppn, "
+                   "0.1 for strokes, 0.05 for fft).")
+flags.DEFINE_float("blur", None, "Sigma in pixels of a Gaussian blur the models see the drawing through while it "
+                   "is changed; the threshold is judged unblurred (0: none; default: --size / 16 for strokes "
+                   "by gradient, 0 otherwise).")
 flags.DEFINE_enum("transforms", "standard", ["none", "standard"], "Random transforms before each model.")
 flags.DEFINE_integer("size", 224, "Side of the drawing in pixels.")
 flags.DEFINE_string("out", "out/perceive.png", "A .png, a .gif/.mp4 time-lapse, a .svg, or a folder.")
@@ -56,6 +60,7 @@ flags.register_validator("budget", lambda v: v >= 1, message="must be at least 1
 flags.register_validator("patience", lambda v: v is None or v >= 0, message="must be 0 (never start again) or more")
 flags.register_validator("threshold", lambda v: 0 < v <= 1, message="must be in (0, 1]")
 cli.greater_than("lr", 0.0)
+flags.register_validator("blur", lambda v: v is None or v >= 0, message="must be 0 (none) or more pixels")
 cli.positive("size", 4096)
 cli.positive("timelapse_every")
 cli.at_least("upscale", 0)
@@ -106,7 +111,8 @@ def main(argv):
     out.check(generator, FLAGS.size, FLAGS.size)
     result, spent = perception.draw(generator, judges, indices, method=FLAGS.method, budget=FLAGS.budget,
                                     size=FLAGS.size, threshold=FLAGS.threshold, lr=FLAGS.lr, weights=weights,
-                                    transform=transform, outputs=out, seed=FLAGS.seed, patience=FLAGS.patience)
+                                    transform=transform, outputs=out, seed=FLAGS.seed, patience=FLAGS.patience,
+                                    blur=FLAGS.blur)
     size = FLAGS.size
     if svg and result.stopped in jobs.FINISHED:
         with imaging.atomic_path(svg, "--out") as tmp:
