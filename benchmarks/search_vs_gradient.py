@@ -73,13 +73,15 @@ def dead_gradients(judge, generator, strokes, anywhere, seeds=10):
 
 
 def step_cost(judge, generator, strokes):
-    """Seconds of a gradient step over seconds of a forward evaluation (medians of 30)."""
+    """Seconds of a gradient step over seconds of a forward evaluation (medians of 30): the step as
+    perception.draw takes it (through its blur, perception.blur_of), the forward as random search's."""
     drawing = make(generator, 0, strokes)
     objective = classifiers.ensemble([judge], [0])
+    seen = perception.judged([judge], [0], blur=perception.blur_of("gradient", drawing, SIZE))
     forward = tf.function(lambda: objective(objectives.Context(drawing.image(SIZE, SIZE), {})))
     variables = drawing.variables_to_train()
     step = tf.function(lambda: optimize.loss_and_gradients(
-        lambda: objective.terms(objectives.Context(drawing.image(SIZE, SIZE), {})), variables)[2])
+        lambda: seen.terms(objectives.Context(drawing.image(SIZE, SIZE), {})), variables)[2])
     times = {}
     for name, fn in (("forward", forward), ("step", step)):
         fn()
