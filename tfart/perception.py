@@ -37,7 +37,8 @@ LEARNING_RATES = {CPPN: 0.005, FourierCPPN: 0.005, Strokes: 0.1}
 # its edges, so a stroke far from where the letter needs ink is not pulled there. Single starts of
 # 6 pen strokes on the glyph judge (48 px, no transforms, 300 steps, no restarts) that reached p
 # 0.9: sharp at 0.05, 2 of 30 (letters B, G, M, P, W, seeds 30-35) and 7 of 28 (C, D, H, N, seeds
-# 40-46); blurred by 3 px at 0.1, 14 of 30 and 16 of 28, in a median of 33 and 49 steps (69 sharp).
+# 40-46); blurred by 3 px at 0.1, 15 of 30 and 16 of 28, in a median of 33 and 49 steps (69 sharp;
+# benchmarks/stroke_blur.py, whose own run gives 15 where the experiment it was chosen on gave 14).
 # Blurred by 2 or 3 px at 0.05: 12 of 30; sharp at 0.1: 11 of 30. On the digits judge (32 ink strokes, digits
 # 2, 4, 5, 6, 9, seeds 30-33) every run reached 0.9 either way, in a median of 4 steps (11 sharp).
 # Random search is not blurred: it has no gradient to spread, and blurred by 3 px it reached 0.9
