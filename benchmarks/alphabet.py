@@ -27,7 +27,6 @@ from PIL import Image  # noqa: E402
 
 from perceive_judges import judge_from  # noqa: E402  (benchmarks/, this script's folder)
 from tfart import classifiers, generators, imaging, perception, transforms  # noqa: E402
-from tfart.generators import Strokes  # noqa: E402
 
 
 def rasterize(svg, size):
@@ -49,7 +48,7 @@ def main():
     parser.add_argument("--strokes", type=int, default=6)
     parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--budget", type=int, default=600)
-    parser.add_argument("--lr", type=float, default=None, help="default: tfart-perceive's for strokes (0.1)")
+    parser.add_argument("--lr", type=float, default=None, help="default: tfart-perceive's for pen strokes (0.1)")
     parser.add_argument("--letters", default=string.ascii_uppercase)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="out/benchmarks/alphabet_strokes.png")
@@ -62,9 +61,9 @@ def main():
     judge, other = judge_of(first), judge_of(second)
     print(f"judges trained here in {time.perf_counter() - start:.0f} s: test-font accuracy {accuracy['test']:.3f} "
           f"(seed 0, the drawing's) and {accuracy2['test']:.3f} (seed 1, the reader)")
-    lr = args.lr or perception.LEARNING_RATES[Strokes]
+    lr = args.lr or perception.PEN_STROKES['lr']
     print(f"{args.strokes} pen strokes, {args.size} px, gradient at lr {lr}, "
-          f"judged through a blur of {perception.BLURS[Strokes] * args.size:g} px, standard transforms, "
+          f"judged through a blur of {perception.PEN_STROKES['blur'] * args.size:g} px, standard transforms, "
           f"budget {args.budget}, stop at p 0.9")
     print(f"{'letter':<8}{'p':>7}{'steps':>7}{'reader p':>10}{'reader says':>13}")
     cells, reached, read = [], 0, 0

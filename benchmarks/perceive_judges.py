@@ -34,15 +34,22 @@ import tensorflow as tf  # noqa: E402
 
 from tfart import classifiers, glyphs, perception, style_transfer, transforms  # noqa: E402
 
-# name: (generator, its keyword arguments, learning rate); None is tfart-perceive's default
-# (tfart.perception.LEARNING_RATES: 0.005 for the CPPNs since this benchmark, 0.1 for strokes, judged
-# through a blur, since 2026-12-05, 0.05 for the rest).
+# name: (generator, its keyword arguments, learning rate[, blur as a share of the side]); None is
+# tfart-perceive's default
+# (tfart.perception.LEARNING_RATES: 0.005 for the CPPNs since this benchmark, 0.05 for the rest; the
+# pen strokes' 0.1 and blur, perception.PEN_STROKES, are not used here: the strokes are ink).
 # A drawing starts as tfart-perceive's does (tfart.perception.start), which the keyword arguments
 # override: since 2026-12-05 a CPPN at init_scale 1, so the CPPN configurations of earlier runs in
 # docs/benchmarks.md started at 3 (cppn_init3 is the old default; the configurations that became the
 # same as another, cppn_init1 as cppn_lr0.05 and fourier_cppn_lr0.005 as fourier_cppn, are gone).
 CONFIGS = {
     "strokes": ("strokes", dict(strokes=32, style="ink"), None),
+    # ink strokes drawn as pen strokes are (perception.PEN_STROKES), and with either half of it
+    "strokes_blur_lr0.1": ("strokes", dict(strokes=32, style="ink"), 0.1, 1 / 16),
+    "strokes_blur": ("strokes", dict(strokes=32, style="ink"), None, 1 / 16),
+    "strokes_lr0.1": ("strokes", dict(strokes=32, style="ink"), 0.1),
+    "pen": ("strokes", dict(strokes=8, style="pen"), None),  # the README alphabet's strokes
+    "pen_sharp": ("strokes", dict(strokes=8, style="pen"), 0.05, 0.0),
     "cppn": ("cppn", dict(latent_dim=0), None),
     "cppn_init3": ("cppn", dict(init_scale=3.0), None),
     "cppn_lr0.05": ("cppn", dict(latent_dim=0), 0.05),
@@ -148,7 +155,7 @@ def main():
     print(f"{'config':<22}{'judge':<11}{'target':>7}{'seed':>6}{'p':>8}{'steps':>7}{'seconds':>9}")
     finals = {}
     for name in names:
-        kind, own, lr = CONFIGS[name]
+        kind, own, lr, share = (CONFIGS[name] + (None,))[:4]
         for judge_name, (judge, size) in judges.items():
             for target in [int(t) for t in args.targets.split(",")] if args.targets else range(judge.classes):
                 for seed in seeds:
@@ -158,7 +165,8 @@ def main():
                     began = time.perf_counter()
                     result, _ = perception.draw(drawing, [judge], [target], method="gradient", budget=args.budget,
                                                 size=size, lr=lr, transform=transforms.standard(size),
-                                                seed=seed, progress=False)
+                                                seed=seed, progress=False,
+                                                blur=None if share is None else share * size)
                     p = classifiers.scores([judge], [target], drawing.image(size, size))[0]
                     finals.setdefault((name, judge_name), []).append((p, target, seed))
                     print(f"{name:<22}{judge_name:<11}{target:>7}{seed:>6}{p:>8.3f}{result.step:>7}"

@@ -1,13 +1,14 @@
-"""How often gradient descent takes a single start of pen strokes to p 0.9, sharp or judged blurred.
+"""How often gradient descent takes a single start of pen strokes to p 0.9, seen sharp or also blurred.
 
     pip install -e ".[bench,perceive]"
     python benchmarks/stroke_blur.py [--variants 0.05:0,0.1:0,0.05:2,0.05:3,0.1:3] [--letters BGMPW] [--seeds 30-35]
 
-The figures behind tfart.perception.BLURS and the strokes' learning rate. On the glyph judge
+The figures behind tfart.perception.PEN_STROKES. On the glyph judge
 (tfart-perceive's `--models glyphs`, trained on first use and cached), each variant (learning
 rate:blur sigma in pixels) drives single starts of 6 pen strokes at 48 px (tfart.perception.draw,
 no transforms, no restarts) for at most `--steps` steps toward p 0.9 of each letter, from each
-seed's start; p is judged on the sharp drawing. Prints, per variant, how many starts reached 0.9,
+seed's start, each step judging the drawing and (blur > 0) the drawing so blurred beside it;
+p is judged on the sharp drawing. Prints, per variant, how many starts reached 0.9,
 the median steps of those that did, and how many per letter. `--judge digits` runs the digits
 judge with 32 ink strokes instead (--letters are then digits). `--method random_search` spends
 `--steps` x 3 evaluations by random search (with tfart-perceive's patience) instead.

@@ -172,10 +172,11 @@ def centre_judge(tmp_path, size=32):
     return classifiers.Classifier(str(tmp_path / "centre.keras"))
 
 
-def test_a_gradient_step_sees_strokes_blurred_so_a_stroke_away_from_what_the_judge_reads_is_pulled(tmp_path):
-    """perception.BLURS: by gradient, a stroke drawing is judged through a blur of 1/16 of its side;
-    a bar 5 px from the pixels a judge reads gets a gradient through it, and next to none sharp.
-    Reaching the threshold is judged on the drawing itself."""
+def test_a_gradient_step_sees_pen_strokes_blurred_so_a_stroke_away_from_what_the_judge_reads_is_pulled(tmp_path):
+    """perception.PEN_STROKES: by gradient, pen strokes are judged sharp and blurred by 1/16 of the
+    drawing's side, at lr 0.1 (other strokes sharp only, at 0.05); a bar 5 px from the pixels a
+    judge reads gets a gradient through the blurred view, and next to none sharp. Reaching the
+    threshold is judged on the drawing itself."""
     import tensorflow as tf
 
     from tfart import classifiers, objectives, perception
@@ -187,8 +188,11 @@ def test_a_gradient_step_sees_strokes_blurred_so_a_stroke_away_from_what_the_jud
     drawing.points.assign(bar)
     blur = perception.blur_of("gradient", drawing, 32)
     assert blur == 2.0 and perception.blur_of("random_search", drawing, 32) == 0
-    assert perception.blur_of("gradient", perception.start("cppn", 32), 32) == 0
-    assert "--size / 16 for strokes by gradient" in perceive.FLAGS["blur"].help
+    assert perception.learning_rate_of(drawing) == 0.1
+    for other in (Strokes(strokes=1, style="ink"), perception.start("cppn", 32)):
+        assert perception.blur_of("gradient", other, 32) == 0
+    assert perception.learning_rate_of(Strokes(strokes=1, style="ink")) == 0.05
+    assert "--size / 16 for --style pen by gradient" in perceive.FLAGS["blur"].help
     pull = {}
     for sigma in (blur, 0.0):
         with tf.GradientTape() as tape:

@@ -117,3 +117,11 @@ def test_blur_spreads_a_point_by_its_sigma_and_keeps_flat_images_and_ink():
     np.testing.assert_allclose(spread, spread.T, atol=1e-7)
     flat = np.full((2, 12, 12, 3), 0.3, np.float32)
     np.testing.assert_allclose(transforms.blur(1.5)(tf.constant(flat)).numpy(), flat, atol=1e-6)
+
+
+def test_beside_blurred_puts_each_image_and_its_blurred_view_in_one_batch():
+    image = ramp(16, batch=2)
+    both = transforms.beside_blurred(1.5)(image).numpy()
+    assert both.shape == (4, 16, 16, 3)
+    np.testing.assert_allclose(both[:2], image.numpy())
+    np.testing.assert_allclose(both[2:], transforms.blur(1.5)(image).numpy(), atol=1e-6)

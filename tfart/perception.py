@@ -19,8 +19,8 @@ from tfart.optimize import Settings, StopRun
 from tfart.settings import PERCEPTION_PATIENCE as PATIENCE, PERCEPTION_RISE as RISE
 
 METHODS = ("gradient", "random_search")
-# Adam's learning rate for --method gradient (a generator's class not named here takes 0.05).
-# Strokes took 0.05 until they were blurred (BLURS); the figures for them below are at 0.05.
+# Adam's learning rate for --method gradient (a generator's class not named here takes 0.05;
+# pen strokes take PEN_STROKES' rate, see there).
 # On two judges trained in benchmarks/perceive_judges.py (budget 400, 34 runs each), the x, y, r
 # CPPN at 0.05 reached p 0.9 in 30 runs (the worst ended at 0.004), at 0.005 in all 34 (worst
 # 0.903); the Fourier-CPPN at 0.05 in 33 (worst 0.073), at 0.005 in all 34 (worst 0.907);
@@ -30,20 +30,27 @@ METHODS = ("gradient", "random_search")
 # At tfart-perceive's budget of 3000, starting stalled drawings again (settings.PERCEPTION_PATIENCE),
 # the CPPN reached 23 letters and the Fourier-CPPN 22 of the v2 glyph judge (20 and 19 without);
 # the v3 judge, which believes real letters, is harder: 20 and 18 (the CPPN 23 from its start in STARTS).
-LEARNING_RATES = {CPPN: 0.005, FourierCPPN: 0.005, Strokes: 0.1}
-# A gradient step judges a stroke drawing through a Gaussian blur (transforms.blur) whose sigma is
-# this share of the drawing's side (3 px at 48 px); whether it reached the threshold is judged on
-# the drawing itself. A sharp stroke passes the judge's gradient on only through the pixels along
-# its edges, so a stroke far from where the letter needs ink is not pulled there. Single starts of
-# 6 pen strokes on the glyph judge (48 px, no transforms, 300 steps, no restarts) that reached p
-# 0.9: sharp at 0.05, 2 of 30 (letters B, G, M, P, W, seeds 30-35) and 7 of 28 (C, D, H, N, seeds
-# 40-46); blurred by 3 px at 0.1, 15 of 30 and 16 of 28, in a median of 33 and 49 steps (69 sharp;
-# benchmarks/stroke_blur.py, whose own run gives 15 where the experiment it was chosen on gave 14).
-# Blurred by 2 or 3 px at 0.05: 12 of 30; sharp at 0.1: 11 of 30. On the digits judge (32 ink strokes, digits
-# 2, 4, 5, 6, 9, seeds 30-33) every run reached 0.9 either way, in a median of 4 steps (11 sharp).
-# Random search is not blurred: it has no gradient to spread, and blurred by 3 px it reached 0.9
-# in 0 of 20 runs (B, G, M, P, W, seeds 30-33, budget 3000, patience 150), sharp in 4.
-BLURS = {Strokes: 1 / 16}
+LEARNING_RATES = {CPPN: 0.005, FourierCPPN: 0.005}
+# Pen strokes (the style for letters) by gradient: the learning rate, and the Gaussian blur
+# (transforms.blur) whose sigma is this share of the drawing's side (3 px at 48 px): a step judges
+# the drawing and, beside it, the drawing so blurred (the mean of the two losses); whether the
+# threshold is reached is judged on the drawing itself. A sharp stroke passes the judge's gradient
+# on only through the pixels along its edges, so a stroke far from where the letter needs ink is
+# not pulled there. Single starts of 6 pen strokes on the glyph judge (48 px, no transforms, 300
+# steps, no restarts) that reached p 0.9: sharp at 0.05, 2 of 30 (letters B, G, M, P, W, seeds
+# 30-35) and 7 of 28 (C, D, H, N, seeds 40-46); sharp and blurred by 3 px at 0.1, 21 of 30 and
+# 14 of 28, in a median of 14 and 28 steps (204 and 69 sharp at 0.05); blurred alone at 0.1, 15 of
+# 30 and 16 of 28 (33 and 49 steps), but a judge of light digits on dark (64 px, [-1, 1],
+# benchmarks/perceive_judges.py's inverted7, budget 400, 8 pen strokes) then read 2 of its 7 classes
+# at p 0.14 and 0.00, which sharp strokes reach; seen sharp and blurred, 8 pen strokes reach its
+# classes 0 and 2 at seeds 0-2 (6 of 6). Blurred alone at 0.05, 12 of 30; sharp at 0.1, 11 of 30.
+# Not for ink and marker strokes, which stay sharp at 0.05: 32 ink strokes blurred at 0.1 (budget
+# 400) lost a class of inverted7 (p 0 at 5 seeds of 5; sharp at 0.05, 5 of 5; the blur alone or the
+# rate alone, 1 of 3; sharp and blurred at 0.1, 0 of 3) and two of the RGB [-1, 1] judge (8/10
+# against 10/10), for no class gained (digits 10/10 and letters 18/26 either way). Random search is
+# never blurred: it has no gradient to spread, and blurred by 3 px it reached 0.9 in 0 of 20 runs
+# (B, G, M, P, W, seeds 30-33, budget 3000, patience 150), sharp in 4.
+PEN_STROKES = {"lr": 0.1, "blur": 1 / 16}
 # How a drawing starts (generators.make's SMOOTH_START for the rest). A CPPN's weights at init_scale
 # 1, not 3: at 3 a drawing opens as a busy colour field with 4-34% of its values saturated (48 px,
 # seeds 0-2), where the sigmoid passes the judge's gradient on weakly; at 1, as a nearly flat tint
@@ -69,16 +76,28 @@ def patience_of(method, generator):
     return PATIENCES.get((method, type(generator)), PATIENCE)
 
 
+def pen(generator):
+    """Whether `generator` draws pen strokes (PEN_STROKES' rate and blur)."""
+    return isinstance(generator, Strokes) and generator.style == "pen"
+
+
+def learning_rate_of(generator):
+    """The gradient's learning rate by default: PEN_STROKES', LEARNING_RATES', or 0.05."""
+    return PEN_STROKES["lr"] if pen(generator) else LEARNING_RATES.get(type(generator), 0.05)
+
+
 def blur_of(method, generator, size):
-    """The sigma in pixels of the blur draw judges a gradient step through by default: BLURS' share
-    of `size` for the generator's class, 0 (none) otherwise and for random search."""
-    return BLURS.get(type(generator), 0.0) * size if method == "gradient" else 0.0
+    """The sigma in pixels of the blurred view that a gradient step judges beside the drawing:
+    PEN_STROKES' share of `size` for pen strokes, 0 (none) otherwise and for random search."""
+    return PEN_STROKES["blur"] * size if method == "gradient" and pen(generator) else 0.0
 
 
 def judged(judges, indices, weights=None, transform=None, blur=0.0):
-    """The loss both methods lower: classifiers.ensemble, each classifier seeing the drawing through
-    a Gaussian blur of `blur` pixels (0: none), then its own draw of `transform`."""
-    seen = [view for view in (transforms.blur(blur) if blur else None, transform) if view is not None]
+    """The loss both methods lower: classifiers.ensemble, each classifier seeing (through its own
+    draw of `transform`) the drawing and, when `blur` > 0, the drawing blurred by a Gaussian of
+    `blur` pixels beside it: the mean of the two cross-entropies."""
+    both = transforms.beside_blurred(blur) if blur else None
+    seen = [view for view in (both, transform) if view is not None]
     return classifiers.ensemble(judges, indices, weights, transforms.compose(*seen) if seen else None)
 
 
@@ -131,18 +150,18 @@ def draw(generator, judges, indices, *, method, budget, size, threshold=0.9, lr=
          transform=None, outputs=None, seed=0, progress=True, patience=None, blur=None):
     """Drive `generator` to class indices[i] of judges[i]: (jobs.JobResult, evaluations spent).
 
-    lr: the gradient method's learning rate (None: LEARNING_RATES for the generator's class).
+    lr: the gradient method's learning rate (None: learning_rate_of(generator)).
     patience: classifier evaluations after which a drawing whose target probability has not
       risen by RISE starts again, by either method, from a new random start (the generator's
       config with seed + 1, + 2, ...) with the rest of the budget, as long as at least
       `patience` evaluations are left (0: never; None: patience_of(method, generator)). The
       drawing kept is the one that reached the threshold, else the start that ended highest.
       The result's step counts every start's.
-    blur: the sigma in pixels of a Gaussian blur that each classifier sees the drawing through,
-      before `transform`, in the objective the method lowers (0: none; None: blur_of(method,
-      generator, size)). Reaching the threshold is always judged on the drawing itself.
+    blur: the sigma in pixels of a Gaussian blur: each classifier sees the drawing and the drawing
+      so blurred in the objective the method lowers (judged; 0: the drawing only; None:
+      blur_of(method, generator, size)). Reaching the threshold is judged on the drawing itself.
     """
-    lr = LEARNING_RATES.get(type(generator), 0.05) if lr is None else lr
+    lr = learning_rate_of(generator) if lr is None else lr
     patience = patience_of(method, generator) if patience is None else patience
     outputs = outputs or jobs.Outputs(progress=progress)
     blur = blur_of(method, generator, size) if blur is None else blur

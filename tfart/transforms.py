@@ -110,8 +110,8 @@ def _warp(image, cos, sin, fill=0.5):
 
 def blur(sigma):
     """A Gaussian blur of standard deviation `sigma` pixels, the same at every call (edges
-    mirrored, size kept). Not random: perception.draw judges a stroke drawing through one, so the
-    judge's gradient reaches a stroke from further than the pixels along its edges."""
+    mirrored, size kept). Not random: perception.draw judges pen strokes blurred beside sharp, so
+    the judge's gradient reaches a stroke from further than the pixels along its edges."""
     radius = max(1, math.ceil(3 * sigma))
     taps = tf.exp(-tf.range(-radius, radius + 1, dtype=tf.float32) ** 2 / (2 * sigma ** 2))
     taps /= tf.reduce_sum(taps)
@@ -123,6 +123,13 @@ def blur(sigma):
         down = tf.nn.depthwise_conv2d(padded, rows, [1, 1, 1, 1], "VALID")
         return tf.nn.depthwise_conv2d(down, tf.transpose(rows, [1, 0, 2, 3]), [1, 1, 1, 1], "VALID")
     return fn
+
+
+def beside_blurred(sigma):
+    """Each image followed in the batch by itself blurred by `sigma` pixels (blur): [B, H, W, 3] ->
+    [2B, H, W, 3], so a classifier's mean loss is that of the sharp and the blurred view."""
+    blurred = blur(sigma)
+    return lambda image: tf.concat([image, blurred(image)], 0)
 
 
 def compose(*transforms):

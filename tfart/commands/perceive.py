@@ -42,10 +42,10 @@ flags.DEFINE_integer("patience", None,
                      f"default: 150 for strokes and for gradient on a CPPN, {settings.PERCEPTION_PATIENCE} otherwise).")
 flags.DEFINE_float("threshold", 0.9, "Stop when every model gives the target this probability (1: never).")
 flags.DEFINE_float("lr", None, "Learning rate of --method gradient (default: 0.005 for cppn and fourier_cppn, "
-                   "0.1 for strokes, 0.05 for fft).")
-flags.DEFINE_float("blur", None, "Sigma in pixels of a Gaussian blur the models see the drawing through while it "
-                   "is changed; the threshold is judged unblurred (0: none; default: --size / 16 for strokes "
-                   "by gradient, 0 otherwise).")
+                   "0.1 for --style pen, 0.05 for the others).")
+flags.DEFINE_float("blur", None, "Sigma in pixels of a Gaussian blur: while the drawing is changed, the models also "
+                   "see it so blurred; the threshold is judged unblurred (0: none; default: --size / 16 for "
+                   "--style pen by gradient, 0 otherwise).")
 flags.DEFINE_enum("transforms", "standard", ["none", "standard"], "Random transforms before each model.")
 flags.DEFINE_integer("size", 224, "Side of the drawing in pixels.")
 flags.DEFINE_string("out", "out/perceive.png", "A .png, a .gif/.mp4 time-lapse, a .svg, or a folder.")

@@ -33,8 +33,8 @@ MAX_WAITING = 4          # tasks queued behind the running one; more are refused
 TASKS_KEPT = 64          # finished tasks remembered (for their downloads); older ones are forgotten
 BACKBONES_KEPT = 3       # VGG16 feature models kept built (one per set of layers)
 # Adam's learning rate for a steer, per kind: perception.LEARNING_RATES's (0.005 for CPPNs, whose
-# art weights are large; 0.05 for strokes, its rate before it judged strokes blurred), which move a
-# picture without tearing it apart.
+# art weights are large; 0.05 for strokes, as for ink and marker strokes), which move a picture
+# without tearing it apart.
 STEER_LR = {"cppn": 0.005, "fourier_cppn": 0.005, "strokes": 0.05}
 STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
 
