@@ -63,7 +63,7 @@ def main():
           f"(seed 0, the drawing's) and {accuracy2['test']:.3f} (seed 1, the reader)")
     lr = args.lr or perception.PEN_STROKES['lr']
     print(f"{args.strokes} pen strokes, {args.size} px, gradient at lr {lr}, "
-          f"judged through a blur of {perception.PEN_STROKES['blur'] * args.size:g} px, standard transforms, "
+          f"seen sharp and blurred by {perception.PEN_STROKES['blur'] * args.size:g} px, standard transforms, "
           f"budget {args.budget}, stop at p 0.9")
     print(f"{'letter':<8}{'p':>7}{'steps':>7}{'reader p':>10}{'reader says':>13}")
     cells, reached, read = [], 0, 0
