@@ -74,7 +74,8 @@ def dead_gradients(judge, generator, strokes, anywhere, seeds=10):
 
 def step_cost(judge, generator, strokes):
     """Seconds of a gradient step over seconds of a forward evaluation (medians of 30): the step as
-    perception.draw takes it (through its blur, perception.blur_of), the forward as random search's."""
+    perception.draw takes it (pen strokes seen sharp and blurred, perception.blur_of), the forward
+    as random search's (sharp)."""
     drawing = make(generator, 0, strokes)
     objective = classifiers.ensemble([judge], [0])
     seen = perception.judged([judge], [0], blur=perception.blur_of("gradient", drawing, SIZE))
