@@ -36,7 +36,8 @@ from tfart import classifiers, glyphs, perception, style_transfer, transforms  #
 
 # name: (generator, its keyword arguments, learning rate[, blur as a share of the side]); None is
 # tfart-perceive's default (tfart.perception.LEARNING_RATES: 0.005 for the CPPNs since this
-# benchmark, 0.05 for the rest; the pen strokes' 0.1 and blur, perception.PEN_STROKES, are not used here: the strokes are ink).
+# benchmark, 0.05 for the rest; the pen strokes' 0.1 and blur, perception.PEN_STROKES, are not used
+# here: the strokes are ink).
 # A drawing starts as tfart-perceive's does (tfart.perception.start), which the keyword arguments
 # override: since 2026-12-05 a CPPN at init_scale 1, so the CPPN configurations of earlier runs in
 # docs/benchmarks.md started at 3 (cppn_init3 is the old default; the configurations that became the
