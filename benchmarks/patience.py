@@ -1,18 +1,21 @@
 """How long a perception drawing should wait for a rise before it starts again (perception.PATIENCES).
 
     pip install -e ".[bench,perceive]"
-    python benchmarks/patience.py [--letters BGMPW] [--seeds 10-15] [--courses out/patience.json]
+    python benchmarks/patience.py [--letters BGMPW] [--seeds 10-15] [--methods gradient]
+        [--courses out/patience.json]
 
 On the glyph judge (classifiers.train_glyphs, trained here), 48 px drawings (6 pen strokes, or
 tfart-perceive's CPPN start), no transforms: each method drives one start per letter and seed
 toward p 0.9 with 3000 evaluations and no restarts (perception.draw, patience 0), and its course
-is kept: the target probability after every step or candidate (with one judge and no transforms
-the loss is -log p). The courses are then replayed through perception.Goal at each patience: a
-run takes starts of its letter at random (with replacement, 300 runs a letter) until one reaches
-0.9 or the 3000 evaluations are spent, the next start getting what is left, as draw does. Prints,
-per generator, method and patience, the share of runs that reached 0.9 and the median and mean
-evaluations spent (a gradient step counted as 3, as the rule counts it). The letters and seeds
+is kept: the target probability of the drawing as drawn (what perception.Goal asks) at the start
+and after every step or candidate. The courses are then replayed through perception.Goal at each
+patience: a run takes starts of its letter at random (with replacement, 300 runs a letter) until
+one reaches 0.9 or the 3000 evaluations are spent, the next start getting what is left, as draw
+does. Prints, per generator, method and patience, the share of runs that reached 0.9 and the
+median and mean evaluations spent (a gradient step counted as the rule counts it,
+perception.step_cost: 3, or 6 for pen strokes, judged sharp and blurred). The letters and seeds
 are kept apart from those of benchmarks/search_vs_gradient.py (A, E, K, R, S at seeds 0-2).
+--methods: the methods whose courses are collected (default: both).
 --courses: a JSON file the courses are written to, and read from when it exists.
 """
 import argparse
@@ -25,30 +28,47 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from perceive_judges import judge_from  # noqa: E402  (benchmarks/, this script's folder)
-from tfart import classifiers, glyphs, perception, search  # noqa: E402
+from tfart import classifiers, glyphs, monitors, perception  # noqa: E402
 
 SIZE, BUDGET, THRESHOLD = 48, 3000, 0.9
 OWN = {"strokes": dict(strokes=6, style="pen"), "cppn": {}}
 
 
-def courses(kinds, letters, seeds):
-    """{'kind method': [{'letter', 'seed', 'p': [probability after each step or candidate], 'reached'}]}"""
+class Course(monitors.Monitor):
+    """The target probability of the drawing as drawn after each gradient step."""
+
+    def __init__(self, judge, target, drawing):
+        self.judge, self.target, self.drawing, self.p = judge, target, drawing, []
+
+    def on_step(self, run, loss, terms):
+        self.p.append(float(classifiers.scores([self.judge], [self.target], self.drawing.image(SIZE, SIZE))[0]))
+
+
+def courses(kinds, letters, seeds, methods=perception.METHODS):
+    """{'kind method': [{'letter', 'seed', 'p': [probability at the start, after each step or candidate],
+    'reached', 'per_step': evaluations a gradient step counts}]}"""
     judge = judge_from(classifiers.train_glyphs()[0], "0,1")
     found = {}
     for kind in kinds:
-        for method in perception.METHODS:
+        for method in methods:
             for letter in letters:
                 for seed in seeds:
                     keras.utils.set_random_seed(seed)
                     drawing = perception.start(kind, SIZE, seed=seed, **OWN[kind])
-                    result, _ = perception.draw(drawing, [judge], [glyphs.LETTERS.index(letter)], method=method,
-                                                budget=BUDGET, size=SIZE, seed=seed, progress=False, patience=0)
-                    p = np.exp(-np.asarray(result.losses, float)).round(5).tolist()
+                    target = glyphs.LETTERS.index(letter)
+                    course = Course(judge, target, drawing)
+                    start = float(classifiers.scores([judge], [target], drawing.image(SIZE, SIZE))[0])
+                    result, _ = perception.draw(drawing, [judge], [target], method=method, budget=BUDGET, size=SIZE,
+                                                seed=seed, progress=False, patience=0, watch=[course])
                     reached = result.stopped == "target"
+                    # random search's history is the best loss so far: -log p with one judge, no transforms
+                    p = [start] + course.p if method == "gradient" else np.exp(-np.asarray(result.losses))
+                    per_step = perception.step_cost([judge], perception.blur_of(method, drawing, SIZE))
                     found.setdefault(f"{kind} {method}", []).append(
-                        dict(letter=letter, seed=seed, p=p, reached=reached))
-                    ended = f"reached 0.9 in {len(p)}" if reached else f"ended at p {p[-1]:.3f} after"
-                    print(f"{kind} {method} {letter} seed {seed}: {ended} steps or candidates", flush=True)
+                        dict(letter=letter, seed=seed, p=np.round(p, 5).tolist(), reached=reached, per_step=per_step))
+                    ended = "reached 0.9 in" if reached else f"ended at p {p[-1]:.3f} after"
+                    print(f"{kind} {method} {letter} seed {seed}: {ended} {result.step} steps or candidates",
+                          flush=True)
     return found
 
 
@@ -58,7 +78,7 @@ def attempt(course, method, patience, left):
     if method == "gradient":
         # Goal asks after step k (3k evaluations) for the drawing after k steps: p[k]; the step that
         # reached the threshold has no loss of its own.
-        goal = perception.Goal([], [], THRESHOLD, None, SIZE, patience, left, search.GRADIENT_STEP_COST)
+        goal = perception.Goal([], [], THRESHOLD, None, SIZE, patience, left, course.get("per_step", 3.0))
         steps = min(len(p) - (0 if reached else 1), int(left // goal.per_step))
         for k in range(1, steps + 1):
             spent = k * goal.per_step
@@ -96,21 +116,25 @@ def main():
     parser.add_argument("--letters", default="BGMPW")
     parser.add_argument("--seeds", default="10-15", help="first-last")
     parser.add_argument("--generators", default="strokes,cppn")
+    parser.add_argument("--methods", default=",".join(perception.METHODS))
     parser.add_argument("--patiences", default="90,150,300,600,1200")
     parser.add_argument("--courses", default=None, help="a JSON file to keep the courses in (read if it exists)")
     args = parser.parse_args()
     try:
         first, last = (int(s) for s in args.seeds.split("-"))
         kinds, patiences = args.generators.split(","), [int(p) for p in args.patiences.split(",")]
-        if any(k not in OWN for k in kinds) or any(c not in glyphs.LETTERS for c in args.letters) or last < first:
+        methods = args.methods.split(",")
+        if any(k not in OWN for k in kinds) or any(c not in glyphs.LETTERS for c in args.letters) or last < first \
+                or any(m not in perception.METHODS for m in methods):
             raise ValueError
     except ValueError:
-        raise SystemExit(f"error: --generators: {', '.join(OWN)}; --letters: capitals; --seeds: first-last")
+        raise SystemExit(f"error: --generators: {', '.join(OWN)}; --methods: {', '.join(perception.METHODS)}; "
+                         f"--letters: capitals; --seeds: first-last")
     if args.courses and os.path.isfile(args.courses):
         with open(args.courses) as f:
             found = json.load(f)
     else:
-        found = courses(kinds, args.letters, range(first, last + 1))
+        found = courses(kinds, args.letters, range(first, last + 1), methods)
         if args.courses:
             with open(args.courses, "w") as f:
                 json.dump(found, f)

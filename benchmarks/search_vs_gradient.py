@@ -14,7 +14,8 @@ random search, no random transforms, each starting a stalled drawing again by tf
 rule (its default --patience: each method's own for the generator, tfart.perception.PATIENCES),
 and counts classifier evaluations: a random-search candidate is one; a gradient step is what it
 measurably costs in forward passes of that drawing and judge (the median of 30 timed steps over
-the median of 30 timed forwards, printed first).
+the median of 30 timed forwards, printed first), against the budget and the patience alike (before
+2026-12-05 the budget and patience counted a step as 3 and only the table the measured cost).
 A run that does not reach 0.9 within --budget counts as the budget (its ratio is a bound: '>=' if
 only random search fell short, '?' if gradient did). The last lines are the median ratio random /
 gradient per judge and generator (with how many runs of each method reached 0.9), and per judge.
@@ -118,13 +119,13 @@ def main():
     parser.add_argument("--generators", default="strokes,cppn")
     parser.add_argument("--budget", type=int, default=3000)
     parser.add_argument("--lr", type=float, default=None,
-                        help="the gradient's learning rate (default: tfart-perceive's: 0.05 strokes, 0.005 CPPNs)")
+                        help="the gradient's learning rate (default: tfart-perceive's: 0.1 pen, 0.05 ink, 0.005 CPPNs)")
     parser.add_argument("--glyph_activation", default="gelu", choices=("gelu", "relu"),
                         help="the glyph judge's units (relu: the first judge's, whose gradient was often 0)")
     parser.add_argument("--dead_gradients", action="store_true",
                         help="first count the starting drawings whose gradient is exactly 0")
     parser.add_argument("--strokes", type=int, default=None,
-                        help="how many strokes (default: each judge's, 32 ink strokes for digits, 6 pen strokes for glyphs)")
+                        help="how many strokes (default: each judge's, 32 ink for digits, 6 pen for glyphs)")
     parser.add_argument("--stroke_start", default="style", choices=("style", "anywhere"),
                         help="anywhere: strokes start short anywhere on the page, not in the pen's central box")
     args = parser.parse_args()
@@ -170,11 +171,11 @@ def main():
                     for method in perception.METHODS:
                         keras.utils.set_random_seed(seed)
                         drawing = make(kind, seed, strokes, anywhere)
+                        # a gradient step counts what it was measured to cost, against the budget
+                        # and the patience alike
                         result, used = perception.draw(drawing, [judge], [target], method=method,
                                                        lr=args.lr, budget=args.budget, size=SIZE, seed=seed,
-                                                       progress=False)
-                        if method == "gradient":
-                            used = result.step * costs[kind]  # measured, not the counted constant
+                                                       progress=False, per_step=costs[kind])
                         spent[method] = (used, result.stopped == "target")
                     (grad, grad_ok), (rand, rand_ok) = spent["gradient"], spent["random_search"]
                     ratio = rand / grad

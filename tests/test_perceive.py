@@ -174,7 +174,7 @@ def centre_judge(tmp_path, size=32):
 
 def test_a_gradient_step_sees_pen_strokes_blurred_so_a_stroke_away_from_what_the_judge_reads_is_pulled(tmp_path):
     """perception.PEN_STROKES: by gradient, pen strokes are judged sharp and blurred by 1/16 of the
-    drawing's side, at lr 0.1 (other strokes sharp only, at 0.05); a bar 5 px from the pixels a
+    drawing's side, at lr 0.1, patience 90 (other strokes sharp only, at 0.05, 150); a bar 5 px from the pixels a
     judge reads gets a gradient through the blurred view, and next to none sharp. Reaching the
     threshold is judged on the drawing itself."""
     import tensorflow as tf
@@ -193,6 +193,10 @@ def test_a_gradient_step_sees_pen_strokes_blurred_so_a_stroke_away_from_what_the
         assert perception.blur_of("gradient", other, 32) == 0
     assert perception.learning_rate_of(Strokes(strokes=1, style="ink")) == 0.05
     assert "--size / 16 for --style pen by gradient" in perceive.FLAGS["blur"].help
+    # ... and wait 90 evaluations (15 steps of 6) for a rise, where other strokes wait 150
+    assert perception.patience_of("gradient", drawing) == 90 == perception.PEN_STROKES["patience"]
+    assert perception.patience_of("random_search", drawing) == 150
+    assert "90 for --style pen by gradient" in perceive.FLAGS["patience"].help
     pull = {}
     for sigma in (blur, 0.0):
         with tf.GradientTape() as tape:
@@ -203,3 +207,16 @@ def test_a_gradient_step_sees_pen_strokes_blurred_so_a_stroke_away_from_what_the
                                 progress=False)
     assert result.stopped == "target"
     assert classifiers.scores([judge], [1], drawing.image(32, 32))[0] >= 0.9
+
+
+@pytest.mark.parametrize("style, per_step, steps", [("ink", None, 20), ("pen", None, 10), ("pen", 5.0, 12)])
+def test_a_gradient_step_counts_three_evaluations_per_image_judged(tmp_path, style, per_step, steps):
+    """perception.step_cost: a step of ink strokes judges the drawing (3 evaluations); of pen
+    strokes, the drawing and its blurred view (6); a benchmark may count what it measured."""
+    from tfart import perception
+    from tfart.generators.strokes import Strokes
+    judge = constant_judge(tmp_path)
+    result, spent = perception.draw(Strokes(strokes=2, style=style), [judge], [1], method="gradient", budget=60,
+                                    size=16, patience=0, progress=False, per_step=per_step)
+    assert (result.step, spent) == (steps, steps * (per_step or 60 / steps))
+    assert perception.step_cost([judge, judge], blur=2.0) == 12

@@ -7,8 +7,8 @@
 Both methods change the same variables against the same objective (classifiers.ensemble) and
 stop when every classifier gives its class `threshold` on the untransformed drawing, or when
 `budget` classifier evaluations are spent: a random-search candidate costs one per classifier,
-a gradient step search.GRADIENT_STEP_COST per classifier. Both start again from a new random
-start when the drawing stalls (see draw's `patience`), under the same rule.
+a gradient step search.GRADIENT_STEP_COST per classifier and image judged (step_cost). Both start
+again from a new random start when the drawing stalls (see draw's `patience`), under the same rule.
 """
 import dataclasses
 import sys
@@ -50,7 +50,12 @@ LEARNING_RATES = {CPPN: 0.005, FourierCPPN: 0.005}
 # against 10/10), for no class gained (digits 10/10 and letters 18/26 either way). Random search is
 # never blurred: it has no gradient to spread, and blurred by 3 px it reached 0.9 in 0 of 20 runs
 # (B, G, M, P, W, seeds 30-33, budget 3000, patience 150), sharp in 4.
-PEN_STROKES = {"lr": 0.1, "blur": 1 / 16}
+# The patience (draw's, in evaluations; a step counts 6, step_cost) was measured so by
+# benchmarks/patience.py: runs replayed from single starts that reached 0.9 at patience 90 (15
+# steps), 60, 150, 300: 100%, 100%, 97%, 90% (B, G, M, P, W, seeds 10-15; mean evaluations 241, 179,
+# 397, 600) and 100%, 75%, 99%, 95% (C, D, H, N, seeds 16-21; 442, 926, 495, 852). Sharp at lr 0.05
+# and 3 a step, with PATIENCES' 150: 59% and 51%.
+PEN_STROKES = {"lr": 0.1, "blur": 1 / 16, "patience": 90}
 # How a drawing starts (generators.make's SMOOTH_START for the rest). A CPPN's weights at init_scale
 # 1, not 3: at 3 a drawing opens as a busy colour field with 4-34% of its values saturated (48 px,
 # seeds 0-2), where the sigmoid passes the judge's gradient on weakly; at 1, as a nearly flat tint
@@ -66,13 +71,15 @@ STARTS = {"cppn": {"latent_dim": 0, "init_scale": 1.0}, "fourier_cppn": {"latent
 # gradient on strokes 59% (55%; median evaluations 868 against 2109; on B-W, C, D, H, N at seeds
 # 16-23, 51% against 40%), random search on strokes 59% (53%), gradient on a CPPN 100% (97%,
 # mean evaluations 308 against 456); random search on a CPPN, the slowest climber, needs 600
-# (67%; at 150 40%).
+# (67%; at 150 40%). (Pen strokes by gradient, which are seen blurred since, wait PEN_STROKES'.)
 PATIENCES = {("gradient", Strokes): 150, ("random_search", Strokes): 150, ("gradient", CPPN): 150}
 
 
 def patience_of(method, generator):
-    """The evaluations draw waits for a rise before starting again by default: PATIENCES, or
-    settings.PERCEPTION_PATIENCE."""
+    """The evaluations draw waits for a rise before starting again by default: PEN_STROKES' for pen
+    strokes by gradient, PATIENCES, or settings.PERCEPTION_PATIENCE."""
+    if method == "gradient" and pen(generator):
+        return PEN_STROKES["patience"]
     return PATIENCES.get((method, type(generator)), PATIENCE)
 
 
@@ -99,6 +106,12 @@ def judged(judges, indices, weights=None, transform=None, blur=0.0):
     both = transforms.beside_blurred(blur) if blur else None
     seen = [view for view in (both, transform) if view is not None]
     return classifiers.ensemble(judges, indices, weights, transforms.compose(*seen) if seen else None)
+
+
+def step_cost(judges, blur=0.0):
+    """The classifier evaluations a gradient step counts: search.GRADIENT_STEP_COST per classifier
+    and per image each judges (two when the drawing is seen blurred beside itself, `blur` > 0)."""
+    return search.GRADIENT_STEP_COST * len(judges) * (2 if blur else 1)
 
 
 def start(kind, size, seed=0, **own):
@@ -147,7 +160,8 @@ class Goal(monitors.Monitor):
 
 
 def draw(generator, judges, indices, *, method, budget, size, threshold=0.9, lr=None, weights=None,
-         transform=None, outputs=None, seed=0, progress=True, patience=None, blur=None):
+         transform=None, outputs=None, seed=0, progress=True, patience=None, blur=None, per_step=None,
+         watch=()):
     """Drive `generator` to class indices[i] of judges[i]: (jobs.JobResult, evaluations spent).
 
     lr: the gradient method's learning rate (None: learning_rate_of(generator)).
@@ -160,24 +174,28 @@ def draw(generator, judges, indices, *, method, budget, size, threshold=0.9, lr=
     blur: the sigma in pixels of a Gaussian blur: each classifier sees the drawing and the drawing
       so blurred in the objective the method lowers (judged; 0: the drawing only; None:
       blur_of(method, generator, size)). Reaching the threshold is judged on the drawing itself.
+    per_step: the evaluations a gradient step counts against `budget` and `patience` (None:
+      step_cost(judges, blur); a benchmark passes the cost it measured).
+    watch: more monitors of the gradient method's loop (a course's recorder, say).
     """
     lr = learning_rate_of(generator) if lr is None else lr
     patience = patience_of(method, generator) if patience is None else patience
     outputs = outputs or jobs.Outputs(progress=progress)
     blur = blur_of(method, generator, size) if blur is None else blur
     objective = judged(judges, indices, weights, transform, blur)
+    per_step = step_cost(judges, blur) if per_step is None else per_step
     quiet = dataclasses.replace(outputs, png=None, timelapse=None, export=None, upscale=0)
     timelapse = monitors.Timelapse(outputs.timelapse, outputs.timelapse_every, grey=outputs.grey) \
         if method == "gradient" and outputs.timelapse else None
+    watch = ([timelapse] if timelapse else []) + list(watch)
     spent, steps, losses, best, attempt = 0, 0, [], None, 0
     while True:
         left = budget - spent
         if method == "gradient":
-            per_step = search.GRADIENT_STEP_COST * len(judges)
             goal = Goal(judges, indices, threshold, generator, size, patience, left, per_step)
             result = jobs.run(generator, objective, None, height=size, width=size,
                               settings=Settings(steps=max(1, int(left // per_step)), lr=lr), outputs=quiet,
-                              watch=([goal] if threshold < 1 else []) + ([timelapse] if timelapse else []))
+                              watch=([goal] if threshold < 1 else []) + watch)
             stopped, used, step, history = result.stopped, result.step * per_step, result.step, result.losses
         else:
             goal = Goal(judges, indices, threshold, generator, size, patience // len(judges), left // len(judges))

@@ -10,7 +10,8 @@ a CPPN starts from small weights, a nearly flat tint) is changed until every
 classifier of --models (keras.applications names, with --weights, or your own .keras/.h5
 classifier files) gives --target at least --threshold, or --budget classifier evaluations are
 spent. --method gradient back-propagates the classifiers' cross-entropy into the generator's
-parameters (a step counts as tfart.search.GRADIENT_STEP_COST evaluations per model);
+parameters (a step counts as tfart.search.GRADIENT_STEP_COST evaluations per model and image it
+judges: pen strokes are judged sharp and blurred, two images);
 random_search perturbs the same parameters and keeps what the classifiers like better (Tom
 White's Perception Engines). Each classifier sees its own random transform of the drawing
 (--transforms none turns them off). At the end each classifier's probability is printed.
@@ -39,7 +40,8 @@ flags.DEFINE_integer("budget", 3000, "Classifier evaluations to spend at most.")
 flags.DEFINE_integer("patience", None,
                      f"Classifier evaluations after which a drawing whose target probability has not risen by "
                      f"{settings.PERCEPTION_RISE} starts again from a new random start, by either method (0: never; "
-                     f"default: 150 for strokes and for gradient on a CPPN, {settings.PERCEPTION_PATIENCE} otherwise).")
+                     f"default: 150 for strokes and for gradient on a CPPN, {settings.PERCEPTION_PATIENCE} otherwise; "
+                     f"90 for --style pen by gradient).")
 flags.DEFINE_float("threshold", 0.9, "Stop when every model gives the target this probability (1: never).")
 flags.DEFINE_float("lr", None, "Learning rate of --method gradient (default: 0.005 for cppn and fourier_cppn, "
                    "0.1 for --style pen, 0.05 for the others).")
@@ -120,8 +122,10 @@ def main(argv):
                 f.write(generator.to_svg(size, size))
         result.written.append(svg)
     image = generator.image(size, size)
-    print(f"{FLAGS.method}: {spent:g} classifier evaluations"
-          + (f" (a gradient step counts {search.GRADIENT_STEP_COST:g} per model)" if FLAGS.method == "gradient" else ""))
+    blur = perception.blur_of(FLAGS.method, generator, size) if FLAGS.blur is None else FLAGS.blur
+    counted = (f" (a gradient step counts {perception.step_cost(judges, blur):g}: {search.GRADIENT_STEP_COST:g} per "
+               f"model and image judged)")
+    print(f"{FLAGS.method}: {spent:g} classifier evaluations" + (counted if FLAGS.method == "gradient" else ""))
     for judge, index, p in zip(judges, indices, classifiers.scores(judges, indices, image)):
         print(f"  {os.path.basename(judge.name):<24} {judge.labels[index]!r:<24} p = {p:.3f}")
     cli.finish(result)
