@@ -50,7 +50,8 @@ def main():
     seeds = range(first, last + 1)
     print(f"{args.judge} judge, {SIZE} px, {OWN[args.judge]}, {args.method}, single starts (no restarts"
           f"{'' if args.method == 'gradient' else ' but the patience'}), at most {args.steps} steps "
-          f"({args.steps * 3} evaluations), no transforms, letters {args.letters}, seeds {first}-{last}")
+          f"(random search: {args.steps * 3} evaluations), no transforms, letters {args.letters}, "
+          f"seeds {first}-{last}")
     print(f"{'lr':>6}{'blur':>6}{'reached':>9}{'median':>8}  per letter")
     for lr, blur in variants:
         start, rows = time.perf_counter(), []
@@ -59,9 +60,12 @@ def main():
             for seed in seeds:
                 keras.utils.set_random_seed(seed)
                 drawing = perception.start("strokes", SIZE, seed=seed, **OWN[args.judge])
-                result, _ = perception.draw(drawing, [judge], [target], method=args.method, budget=args.steps * 3,
-                                            size=SIZE, seed=seed, progress=False, lr=lr, blur=blur,
-                                            patience=0 if args.method == "gradient" else None)
+                # gradient: exactly --steps steps (a step counted as one); random search: 3 candidates a step
+                gradient = args.method == "gradient"
+                budget, per_step = (args.steps, 1) if gradient else (args.steps * 3, None)
+                result, _ = perception.draw(drawing, [judge], [target], method=args.method, size=SIZE, budget=budget,
+                                            per_step=per_step, seed=seed, progress=False, lr=lr, blur=blur,
+                                            patience=0 if gradient else None)
                 rows.append((letter, result.stopped == "target", result.step))
         done = [steps for _, reached, steps in rows if reached]
         median = f"{np.median(done):.0f}" if done else "-"
