@@ -102,10 +102,12 @@ def test_the_glyph_judge_reads_fonts_it_never_saw(glyph_cache):
 
 def test_perceive_draws_a_letter_in_strokes_as_an_svg(run_script, tmp_path, glyph_cache, monkeypatch):
     monkeypatch.setenv("TFART_CACHE", str(glyph_cache))
-    code, stdout, stderr = run_script("perceive", "--models", "glyphs", "--target", "R", "--strokes", "6", "--style",
-                                      "pen", "--size", "32", "--budget", "60", "--out", str(tmp_path / "R.svg"))
+    # the command: the letter judge alone draws with the pen by default
+    code, stdout, stderr = run_script("perceive", "--models", "glyphs", "--target", "R", "--strokes", "6",
+                                      "--size", "32", "--budget", "60", "--out", str(tmp_path / "R.svg"))
     assert code == 0, stderr
     assert "'R'" in stdout and (tmp_path / "R.png").exists()
+    assert "drawing with --style pen" in stderr and "a gradient step counts 6" in stdout
     svg = (tmp_path / "R.svg").read_text()
     assert svg.count("<path") == 6
     code, _, stderr = run_script("perceive", "--models", "glyphs", "--target", "r2", "--size", "32",

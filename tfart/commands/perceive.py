@@ -19,6 +19,7 @@ White's Perception Engines). Each classifier sees its own random transform of th
 vector paths and x.png beside them. (scripts/perceive.py is the same command.)
 """
 import os
+import sys
 
 from absl import flags
 
@@ -34,7 +35,8 @@ flags.DEFINE_string("labels", None, "Class names of the model files, one per lin
 flags.DEFINE_enum("input_range", "0,1", ["0,1", "-1,1", "0,255"], "What the model files take as pixel values.")
 flags.DEFINE_enum("generator", "strokes", ["strokes", "cppn", "fourier_cppn", "fft"], "What draws.")
 flags.DEFINE_integer("strokes", 32, "Strokes of the stroke generator.")
-flags.DEFINE_enum("style", "ink", ["ink", "marker", "pen"], "The strokes' look (pen: a broad black pen, for letters).")
+flags.DEFINE_enum("style", None, ["ink", "marker", "pen"], "The strokes' look (pen: a broad black pen, for letters; "
+                  "default: pen when --models is glyphs alone, ink otherwise).")
 flags.DEFINE_enum("method", "gradient", ["gradient", "random_search"], "How the drawing is changed.")
 flags.DEFINE_integer("budget", 3000, "Classifier evaluations to spend at most.")
 flags.DEFINE_integer("patience", None,
@@ -108,7 +110,11 @@ def main(argv):
     indices = [j.class_index(FLAGS.target) for j in judges]
     transform = transforms.standard(FLAGS.size) if FLAGS.transforms == "standard" else None
     weights = [float(w) for w in FLAGS.model_weights] if FLAGS.model_weights else None
-    own = dict(strokes=FLAGS.strokes, style=FLAGS.style) if FLAGS.generator == "strokes" else {}
+    style = FLAGS.style or ("pen" if set(FLAGS.models) == {"glyphs"} else "ink")
+    if FLAGS.generator == "strokes" and not FLAGS.style and style == "pen":
+        print("--models glyphs: drawing with --style pen, the pen for letters (--style ink for thin ink)",
+              file=sys.stderr)
+    own = dict(strokes=FLAGS.strokes, style=style) if FLAGS.generator == "strokes" else {}
     generator = perception.start(FLAGS.generator, FLAGS.size, seed=FLAGS.seed, **own)
     out.check(generator, FLAGS.size, FLAGS.size)
     result, spent = perception.draw(generator, judges, indices, method=FLAGS.method, budget=FLAGS.budget,
