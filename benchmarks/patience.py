@@ -76,8 +76,8 @@ def attempt(course, method, patience, left):
     """One start replayed through perception.Goal: (evaluations spent, reached 0.9, stalled)."""
     p, reached = course["p"], course["reached"]
     if method == "gradient":
-        # Goal asks after step k (3k evaluations) for the drawing after k steps: p[k]; the step that
-        # reached the threshold has no loss of its own.
+        # Goal asks after step k (k steps' evaluations) for the drawing after k steps: p[k]; the step
+        # that reached the threshold is not recorded (the run stopped there).
         goal = perception.Goal([], [], THRESHOLD, None, SIZE, patience, left, course.get("per_step", 3.0))
         steps = min(len(p) - (0 if reached else 1), int(left // goal.per_step))
         for k in range(1, steps + 1):

@@ -174,9 +174,9 @@ def centre_judge(tmp_path, size=32):
 
 def test_a_gradient_step_sees_pen_strokes_blurred_so_a_stroke_away_from_what_the_judge_reads_is_pulled(tmp_path):
     """perception.PEN_STROKES: by gradient, pen strokes are judged sharp and blurred by 1/16 of the
-    drawing's side, at lr 0.1, patience 90 (other strokes sharp only, at 0.05, 150); a bar 5 px from the pixels a
-    judge reads gets a gradient through the blurred view, and next to none sharp. Reaching the
-    threshold is judged on the drawing itself."""
+    drawing's side, at lr 0.1, patience 90 (other strokes sharp only, at 0.05, 150); a bar 5 px
+    from the pixels a judge reads gets a gradient through the blurred view, and next to none sharp.
+    Reaching the threshold is judged on the drawing itself."""
     import tensorflow as tf
 
     from tfart import classifiers, objectives, perception

@@ -117,10 +117,11 @@ def main(argv):
     own = dict(strokes=FLAGS.strokes, style=style) if FLAGS.generator == "strokes" else {}
     generator = perception.start(FLAGS.generator, FLAGS.size, seed=FLAGS.seed, **own)
     out.check(generator, FLAGS.size, FLAGS.size)
+    blur = perception.blur_of(FLAGS.method, generator, FLAGS.size) if FLAGS.blur is None else FLAGS.blur
     result, spent = perception.draw(generator, judges, indices, method=FLAGS.method, budget=FLAGS.budget,
                                     size=FLAGS.size, threshold=FLAGS.threshold, lr=FLAGS.lr, weights=weights,
                                     transform=transform, outputs=out, seed=FLAGS.seed, patience=FLAGS.patience,
-                                    blur=FLAGS.blur)
+                                    blur=blur)
     size = FLAGS.size
     if svg and result.stopped in jobs.FINISHED:
         with imaging.atomic_path(svg, "--out") as tmp:
@@ -128,7 +129,6 @@ def main(argv):
                 f.write(generator.to_svg(size, size))
         result.written.append(svg)
     image = generator.image(size, size)
-    blur = perception.blur_of(FLAGS.method, generator, size) if FLAGS.blur is None else FLAGS.blur
     counted = (f" (a gradient step counts {perception.step_cost(judges, blur):g}: {search.GRADIENT_STEP_COST:g} per "
                f"model and image judged)")
     print(f"{FLAGS.method}: {spent:g} classifier evaluations" + (counted if FLAGS.method == "gradient" else ""))
