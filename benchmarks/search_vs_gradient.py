@@ -11,11 +11,15 @@ No ImageNet weights can be downloaded here, so the judges are trained in this pr
 For each judge, generator (strokes, then CPPN), target class and seed, tfart.perception.draw
 (what tfart-perceive runs) drives the same starting drawing to probability 0.9 by gradient and by
 random search, no random transforms, each starting a stalled drawing again by tfart-perceive's
-rule (its default --patience: each method's own for the generator, tfart.perception.PATIENCES),
+rule (its default --patience: each method's own for the generator, tfart.perception.patience_of),
 and counts classifier evaluations: a random-search candidate is one; a gradient step is what it
 measurably costs in forward passes of that drawing and judge (the median of 30 timed steps over
-the median of 30 timed forwards, printed first), against the budget and the patience alike (before
-2026-12-05 the budget and patience counted a step as 3 and only the table the measured cost).
+the median of 30 timed forwards, printed first), against the budget (before 2026-12-05 the budget
+and patience counted a step as 3 and only the table the measured cost). Gradient descent waits as
+many steps for a rise as tfart-perceive does (its patience over perception.step_cost), so its
+drawings start again where the tool's do; until 2026-12-06 the patience was counted at the
+measured cost, so a pen drawing that tfart-perceive starts again after 15 steps waited 32 here
+(a CPPN 83 steps, not 50).
 A run that does not reach 0.9 within --budget counts as the budget (its ratio is a bound: '>=' if
 only random search fell short, '?' if gradient did). The last lines are the median ratio random /
 gradient per judge and generator (with how many runs of each method reached 0.9), and per judge.
@@ -96,6 +100,17 @@ def step_cost(judge, generator, strokes):
     return times["step"] / times["forward"]
 
 
+def patience(method, drawing, judge, per_step):
+    """tfart-perceive's patience for `method` in this benchmark's evaluations: random search's as
+    is; gradient descent's as the same number of steps (the tool's patience over the evaluations it
+    counts a step, perception.step_cost) at `per_step`, the measured cost of a step."""
+    tools = perception.patience_of(method, drawing)
+    if method != "gradient":
+        return tools
+    counted = perception.step_cost([judge], perception.blur_of(method, drawing, SIZE))
+    return tools / counted * per_step
+
+
 def trained_judge(name, activation="gelu"):
     """(classifiers.Classifier, a line on how it was trained) for a judge trained in this process."""
     start = time.perf_counter()
@@ -171,11 +186,12 @@ def main():
                     for method in perception.METHODS:
                         keras.utils.set_random_seed(seed)
                         drawing = make(kind, seed, strokes, anywhere)
-                        # a gradient step counts what it was measured to cost, against the budget
-                        # and the patience alike
+                        # a gradient step counts what it was measured to cost, and waits for a
+                        # rise as many steps as in tfart-perceive
                         result, used = perception.draw(drawing, [judge], [target], method=method,
                                                        lr=args.lr, budget=args.budget, size=SIZE, seed=seed,
-                                                       progress=False, per_step=costs[kind])
+                                                       progress=False, per_step=costs[kind],
+                                                       patience=patience(method, drawing, judge, costs[kind]))
                         spent[method] = (used, result.stopped == "target")
                     (grad, grad_ok), (rand, rand_ok) = spent["gradient"], spent["random_search"]
                     ratio = rand / grad
