@@ -16,8 +16,8 @@ and counts classifier evaluations: a random-search candidate is one; a gradient 
 measurably costs in forward passes of that drawing and judge (the median of 30 timed steps over
 the median of 30 timed forwards, printed first), against the budget (before 2026-12-05 the budget
 and patience counted a step as 3 and only the table the measured cost). Gradient descent waits as
-many steps for a rise as tfart-perceive does (its patience over perception.step_cost), so its
-drawings start again where the tool's do; until 2026-12-06 the patience was counted at the
+many steps for a rise as tfart-perceive does (draw's default patience with a per_step of its own),
+so its drawings start again where the tool's do; until 2026-12-06 the patience was counted at the
 measured cost, so a pen drawing that tfart-perceive starts again after 15 steps waited 32 here
 (a CPPN 83 steps, not 50).
 A run that does not reach 0.9 within --budget counts as the budget (its ratio is a bound: '>=' if
@@ -100,17 +100,6 @@ def step_cost(judge, generator, strokes):
     return times["step"] / times["forward"]
 
 
-def patience(method, drawing, judge, per_step):
-    """tfart-perceive's patience for `method` in this benchmark's evaluations: random search's as
-    is; gradient descent's as the same number of steps (the tool's patience over the evaluations it
-    counts a step, perception.step_cost) at `per_step`, the measured cost of a step."""
-    tools = perception.patience_of(method, drawing)
-    if method != "gradient":
-        return tools
-    counted = perception.step_cost([judge], perception.blur_of(method, drawing, SIZE))
-    return tools / counted * per_step
-
-
 def trained_judge(name, activation="gelu"):
     """(classifiers.Classifier, a line on how it was trained) for a judge trained in this process."""
     start = time.perf_counter()
@@ -186,12 +175,11 @@ def main():
                     for method in perception.METHODS:
                         keras.utils.set_random_seed(seed)
                         drawing = make(kind, seed, strokes, anywhere)
-                        # a gradient step counts what it was measured to cost, and waits for a
-                        # rise as many steps as in tfart-perceive
+                        # a gradient step counts what it was measured to cost (and waits for a
+                        # rise as many steps as in tfart-perceive: draw's default patience)
                         result, used = perception.draw(drawing, [judge], [target], method=method,
                                                        lr=args.lr, budget=args.budget, size=SIZE, seed=seed,
-                                                       progress=False, per_step=costs[kind],
-                                                       patience=patience(method, drawing, judge, costs[kind]))
+                                                       progress=False, per_step=costs[kind])
                         spent[method] = (used, result.stopped == "target")
                     (grad, grad_ok), (rand, rand_ok) = spent["gradient"], spent["random_search"]
                     ratio = rand / grad

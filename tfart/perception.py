@@ -168,9 +168,10 @@ def draw(generator, judges, indices, *, method, budget, size, threshold=0.9, lr=
     patience: classifier evaluations after which a drawing whose target probability has not
       risen by RISE starts again, by either method, from a new random start (the generator's
       config with seed + 1, + 2, ...) with the rest of the budget, as long as at least
-      `patience` evaluations are left (0: never; None: patience_of(method, generator)). The
-      drawing kept is the one that reached the threshold, else the start that ended highest.
-      The result's step counts every start's.
+      `patience` evaluations are left (0: never; None: patience_of(method, generator), and for
+      gradient descent with a `per_step` of its own, as many steps as that is at step_cost's
+      count, the count it was measured at). The drawing kept is the one that reached the
+      threshold, else the start that ended highest. The result's step counts every start's.
     blur: the sigma in pixels of a Gaussian blur: each classifier sees the drawing and the drawing
       so blurred in the objective the method lowers (judged; 0: the drawing only; None:
       blur_of(method, generator, size)). Reaching the threshold is judged on the drawing itself.
@@ -179,11 +180,15 @@ def draw(generator, judges, indices, *, method, budget, size, threshold=0.9, lr=
     watch: more monitors of the gradient method's loop (a course's recorder, say).
     """
     lr = learning_rate_of(generator) if lr is None else lr
-    patience = patience_of(method, generator) if patience is None else patience
     outputs = outputs or jobs.Outputs(progress=progress)
     blur = blur_of(method, generator, size) if blur is None else blur
     objective = judged(judges, indices, weights, transform, blur)
-    per_step = step_cost(judges, blur) if per_step is None else per_step
+    counted = step_cost(judges, blur)
+    per_step = counted if per_step is None else per_step
+    if patience is None:
+        patience = patience_of(method, generator)
+        if method == "gradient" and per_step != counted:  # as many steps as at the count it was measured at
+            patience = patience / counted * per_step
     quiet = dataclasses.replace(outputs, png=None, timelapse=None, export=None, upscale=0)
     timelapse = monitors.Timelapse(outputs.timelapse, outputs.timelapse_every, grey=outputs.grey) \
         if method == "gradient" and outputs.timelapse else None
@@ -214,7 +219,7 @@ def draw(generator, judges, indices, *, method, budget, size, threshold=0.9, lr=
         attempt += 1
         config = {**generator.get_config(), "seed": generator.seed + attempt}
         if outputs.progress:
-            print(f"stalled at p {goal.best:.3f} for {patience} evaluations: starting again from a new random "
+            print(f"stalled at p {goal.best:.3f} for {patience:g} evaluations: starting again from a new random "
                   f"start (seed {config['seed']}), {budget - spent:g} evaluations left", file=sys.stderr, flush=True)
         fresh = type(generator).from_config(config)
         fresh.image(8, 8)  # built
