@@ -82,15 +82,34 @@ def test_a_stalled_drawing_starts_again_from_a_new_start(tmp_path, capsys, metho
     restarts = capsys.readouterr().err.count("stalled at p 0.500 for 12 evaluations: starting again")
     assert result.stopped == "done" and spent <= 60
     if patience:
-        # Stalled every 12 evaluations while 12 were left; each start is the next seed's, and as
-        # none ended higher than the last, the drawing is the last start, unchanged.
+        # Stalled every 12 evaluations while 12 were left; each start is seeded anew
+        # (perception.restart_seed), and as none ended higher than the last, the drawing is the
+        # last start, unchanged.
         assert restarts >= 3
         assert result.step * (3 if method == "gradient" else 1) > 12 * restarts  # every start's steps count
     else:
         assert restarts == 0
-    expected = Strokes(strokes=4, seed=restarts)
+    expected = Strokes(strokes=4, seed=perception.restart_seed(0, restarts))
     for mine, theirs in zip(drawing.get_weights(), expected.get_weights()):
         np.testing.assert_allclose(mine, theirs, atol=1e-6)
+
+
+@pytest.mark.parametrize("method", ["gradient", "random_search"])
+def test_the_runs_of_two_seeds_share_no_start(tmp_path, capsys, method):
+    """A stalled drawing's next start is not the next seed's first, so runs at seeds 0 and 1 are
+    two samples, not one shifted by a start (as with seed + 1, + 2, ... before)."""
+    import re
+
+    from tfart import perception
+    from tfart.generators.strokes import Strokes
+    judge = constant_judge(tmp_path)
+    starts = {}
+    for seed in (0, 1):
+        perception.draw(Strokes(strokes=4, seed=seed), [judge], [1], method=method, budget=60, size=16,
+                        patience=12, seed=seed, progress=True)
+        starts[seed] = {seed} | {int(s) for s in re.findall(r"\(seed (\d+)\)", capsys.readouterr().err)}
+    assert len(starts[0]) >= 4 and len(starts[1]) >= 4
+    assert not starts[0] & starts[1]
 
 
 @pytest.mark.parametrize("method, kind", [("gradient", "strokes"), ("gradient", "cppn"),
@@ -140,7 +159,7 @@ def test_the_drawing_kept_is_the_start_that_ended_highest(tmp_path):
     drawing = Strokes(strokes=4, seed=0)
     perception.draw(drawing, [judge], [1], method="gradient", budget=90, size=16, patience=12, lr=1e-12,
                     progress=False)
-    starts = [p(Strokes(strokes=4, seed=s)) for s in range(5)]
+    starts = [p(Strokes(strokes=4, seed=perception.restart_seed(0, attempt))) for attempt in range(5)]
     assert max(starts) - min(starts) > 0.01 and max(starts) < 0.9  # the starts differ, none reaches it
     assert np.argmax(starts) != 4  # the last start (90 evaluations, 12 a start while 12 are left) is not the best
     assert p(drawing) == pytest.approx(max(starts), abs=1e-4)

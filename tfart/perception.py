@@ -13,6 +13,8 @@ again from a new random start when the drawing stalls (see draw's `patience`), u
 import dataclasses
 import sys
 
+import numpy as np
+
 from tfart import classifiers, generators, jobs, monitors, search, transforms
 from tfart.generators import CPPN, FourierCPPN, Strokes
 from tfart.optimize import Settings, StopRun
@@ -114,6 +116,17 @@ def step_cost(judges, blur=0.0):
     return search.GRADIENT_STEP_COST * len(judges) * (2 if blur else 1)
 
 
+def restart_seed(seed, attempt):
+    """The seed of a drawing's start number `attempt` (0: `seed` itself), drawn from numpy's
+    SeedSequence of (seed, attempt), so the runs of two seeds share no start. (Until 2026-12-06 it
+    was seed + attempt: seed 0's second start was seed 1's first, and runs at seeds 0, 1, 2 that
+    started again were mostly the same run.)"""
+    if attempt == 0:
+        return seed
+    # below 2^30: a generator seeds its parts with seed + k, which stays a 32-bit integer
+    return int(np.random.SeedSequence([seed % 2 ** 32, attempt]).generate_state(1)[0] % 2 ** 30)
+
+
 def start(kind, size, seed=0, **own):
     """The drawing tfart-perceive starts from: generators.make(kind) at size x size with STARTS[kind],
     which `own` overrides."""
@@ -167,11 +180,12 @@ def draw(generator, judges, indices, *, method, budget, size, threshold=0.9, lr=
     lr: the gradient method's learning rate (None: learning_rate_of(generator)).
     patience: classifier evaluations after which a drawing whose target probability has not
       risen by RISE starts again, by either method, from a new random start (the generator's
-      config with seed + 1, + 2, ...) with the rest of the budget, as long as at least
-      `patience` evaluations are left (0: never; None: patience_of(method, generator), and for
-      gradient descent with a `per_step` of its own, as many steps as that is at step_cost's
-      count, the count it was measured at). The drawing kept is the one that reached the
-      threshold, else the start that ended highest. The result's step counts every start's.
+      config with the seed restart_seed(seed, 1), then (seed, 2), ...) with the rest of the
+      budget, as long as at least `patience` evaluations are left (0: never; None:
+      patience_of(method, generator), and for gradient descent with a `per_step` of its own, as
+      many steps as that is at step_cost's count, the count it was measured at). The drawing
+      kept is the one that reached the threshold, else the start that ended highest. The
+      result's step counts every start's.
     blur: the sigma in pixels of a Gaussian blur: each classifier sees the drawing and the drawing
       so blurred in the objective the method lowers (judged; 0: the drawing only; None:
       blur_of(method, generator, size)). Reaching the threshold is judged on the drawing itself.
@@ -206,7 +220,8 @@ def draw(generator, judges, indices, *, method, budget, size, threshold=0.9, lr=
             goal = Goal(judges, indices, threshold, generator, size, patience // len(judges), left // len(judges))
             goal.reached(0)  # the start's probability, which a stall is measured from
             found = search.random_search(generator, objective, None, size, size, budget=max(1, left // len(judges)),
-                                         seed=seed + attempt, progress=outputs.progress, paired=transform is not None,
+                                         seed=restart_seed(seed, attempt), progress=outputs.progress,
+                                         paired=transform is not None,
                                          stop=goal.reached if threshold < 1 else None,
                                          stalled=goal.stale if threshold < 1 else None)
             stopped, used, step, history = found.stopped, found.evaluations * len(judges), found.evaluations, \
@@ -217,7 +232,7 @@ def draw(generator, judges, indices, *, method, budget, size, threshold=0.9, lr=
         if best is None or goal.last > best[0]:
             best = (goal.last, generator.get_weights())
         attempt += 1
-        config = {**generator.get_config(), "seed": generator.seed + attempt}
+        config = {**generator.get_config(), "seed": restart_seed(generator.seed, attempt)}
         if outputs.progress:
             print(f"stalled at p {goal.best:.3f} for {patience:g} evaluations: starting again from a new random "
                   f"start (seed {config['seed']}), {budget - spent:g} evaluations left", file=sys.stderr, flush=True)
