@@ -6,22 +6,6 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# The longest files (--durations here: the README's commands 8-11 minutes with the glyph judge's
-# training, their tfart-dream half 3-5, then 1-4 each), handed out first to pytest-xdist's two
-# workers so that the short files fill in at the end. By default xdist hands files out by how many
-# tests they hold, most first, which put these 17th and later, the README's dream half last.
-LONGEST_FIRST = ("test_readme.py", "test_readme_dream.py", "test_style_transfer.py", "test_multi_worker.py",
-                 "test_studio_browser.py", "test_vae.py", "test_scripts.py", "test_own_backbones.py")
-
-
-def pytest_configure(config):
-    if hasattr(config.option, "loadscopereorder"):  # pytest-xdist: keep the order below
-        config.option.loadscopereorder = False
-
-
-def pytest_collection_modifyitems(config, items):
-    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: each file stays whole, in order
 
 
 @pytest.fixture
