@@ -106,6 +106,9 @@ def run_commands(commands, tmp_path):
     env = dict(os.environ, TFART_PYTHON=sys.executable, TFART_SCRIPTS=os.path.join(ROOT, "scripts"),
                TFART_CACHE=str(tmp_path / "cache"))
     for command in commands:
+        # A loop over grain sizes runs the same command for each: here once, at the grain the
+        # assertions read (30), to keep CI's time.
+        command = re.sub(r"^for g in [0-9 ]+; do ", "for g in 30; do ", command)
         proc = subprocess.run(["bash", "-c", SMALL + command], cwd=tmp_path, env=env, capture_output=True,
                               text=True, timeout=600)
         assert proc.returncode == 0, f"{command}\n{proc.stderr}"
