@@ -17,6 +17,14 @@ perception.step_cost: 3, or 6 for pen strokes, judged sharp and blurred). The le
 are kept apart from those of benchmarks/search_vs_gradient.py (A, E, K, R, S at seeds 0-2).
 --methods: the methods whose courses are collected (default: both).
 --courses: a JSON file the courses are written to, and read from when it exists.
+--drawn: no replay: each run is drawn as tfart-perceive draws it (perception.draw with its stall
+rule at each patience, fresh starts without end), on the glyph judge of `--models glyphs`
+(trained on first use and cached), one run per letter and seed; `--per_step` is what a gradient
+step counts (default: the rule's, perception.step_cost; search_vs_gradient.py measures a pen step
+at about 2.65), the patience still counted in the rule's steps, as draw counts it. A replay draws
+from the few starts recorded for a letter, so a letter whose few good starts climb slowly reaches
+0.9 at no short patience there, where the tool would draw new starts (2026-12-06: drawn, every
+pen run reached 0.9 at patience 30, which the replay of C, D, H, N had put at 25%).
 """
 import argparse
 import json
@@ -111,6 +119,37 @@ def replay(starts, method, patience, rng, runs=300):
     return reached / runs, spent
 
 
+def drawn(kinds, letters, seeds, methods, patiences, per_step):
+    """Runs drawn as tfart-perceive draws them, at each patience: prints a row per generator,
+    method and patience (share that reached 0.9, median and mean evaluations), then each run's."""
+    judge = judge_from(classifiers.trained_model("glyphs"), "0,1")
+    print(f"glyph judge (--models glyphs), {SIZE} px, no transforms, budget {BUDGET}, runs drawn by "
+          f"perception.draw (letters {''.join(letters)}, seeds {seeds[0]}-{seeds[-1]}), a gradient step counted as "
+          f"{per_step or 'the rule counts it'}, rise {perception.RISE}")
+    print(f"{'generator':<10}{'method':<15}{'patience':>9}{'reached':>9}{'median':>8}{'mean':>7}")
+    for kind in kinds:
+        for method in methods:
+            for patience in patiences:
+                spent, runs = [], []
+                for letter in letters:
+                    for seed in seeds:
+                        keras.utils.set_random_seed(seed)
+                        drawing = perception.start(kind, SIZE, seed=seed, **OWN[kind])
+                        counted = perception.step_cost([judge], perception.blur_of(method, drawing, SIZE))
+                        own = per_step if method == "gradient" and per_step else None
+                        # the patience in the rule's steps, as draw counts its default
+                        waits = patience / counted * own if own else patience
+                        result, used = perception.draw(drawing, [judge], [glyphs.LETTERS.index(letter)], method=method,
+                                                       budget=BUDGET, size=SIZE, seed=seed, progress=False,
+                                                       patience=waits, per_step=own)
+                        reached = result.stopped == "target"
+                        spent.append(used if reached else BUDGET)
+                        runs.append(f"{letter}{seed}:{used:.0f}{'' if reached else '+'}")
+                share = np.mean([not r.endswith("+") for r in runs])
+                print(f"{kind:<10}{method:<15}{patience:>9}{share:>9.2f}{np.median(spent):>8.0f}{np.mean(spent):>7.0f}"
+                      f"   {' '.join(runs)}", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--letters", default="BGMPW")
@@ -119,6 +158,9 @@ def main():
     parser.add_argument("--methods", default=",".join(perception.METHODS))
     parser.add_argument("--patiences", default="90,150,300,600,1200")
     parser.add_argument("--courses", default=None, help="a JSON file to keep the courses in (read if it exists)")
+    parser.add_argument("--drawn", action="store_true", help="draw each run as tfart-perceive does, no replay")
+    parser.add_argument("--per_step", type=float, default=None,
+                        help="with --drawn: the evaluations a gradient step counts (default: the rule's)")
     args = parser.parse_args()
     try:
         first, last = (int(s) for s in args.seeds.split("-"))
@@ -130,6 +172,10 @@ def main():
     except ValueError:
         raise SystemExit(f"error: --generators: {', '.join(OWN)}; --methods: {', '.join(perception.METHODS)}; "
                          f"--letters: capitals; --seeds: first-last")
+    if args.per_step is not None and args.per_step <= 0:
+        raise SystemExit("error: --per_step: more than 0")
+    if args.drawn:
+        return drawn(kinds, args.letters, list(range(first, last + 1)), methods, patiences, args.per_step)
     if args.courses and os.path.isfile(args.courses):
         with open(args.courses) as f:
             found = json.load(f)

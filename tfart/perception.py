@@ -56,7 +56,12 @@ LEARNING_RATES = {CPPN: 0.005, FourierCPPN: 0.005}
 # benchmarks/patience.py: runs replayed from single starts that reached 0.9 at patience 90 (15
 # steps), 60, 150, 300: 100%, 100%, 97%, 90% (B, G, M, P, W, seeds 10-15; mean evaluations 241, 179,
 # 397, 600) and 100%, 75%, 99%, 95% (C, D, H, N, seeds 16-21; 442, 926, 495, 852). Sharp at lr 0.05
-# and 3 a step, with PATIENCES' 150: 59% and 51%.
+# and 3 a step, with PATIENCES' 150: 59% and 51%. Drawn as the tool draws (benchmarks/patience.py
+# --drawn: fresh starts without end, a step counted as the 2.65 measured; no transforms; B C D G H M
+# N P U W, seeds 0-3) every run reached 0.9 at 90, 30 and 24, in a median (mean) of 105 (171), 85
+# (110) and 74 (105) evaluations; but with tfart-perceive's standard transforms (perceive_judges.py
+# --configs pen, budget 400) 30 lost a class of inverted7 (p 0.40, which climbs for 27 steps at 90),
+# two of rgb_digits and two letters (6/7, 8/10, 15/26 against 7/7, 10/10, 17/26): 90 stays.
 PEN_STROKES = {"lr": 0.1, "blur": 1 / 16, "patience": 90}
 # How a drawing starts (generators.make's SMOOTH_START for the rest). A CPPN's weights at init_scale
 # 1, not 3: at 3 a drawing opens as a busy colour field with 4-34% of its values saturated (48 px,
