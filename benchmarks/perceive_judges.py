@@ -18,7 +18,8 @@ different network on different images:
 `--judges` picks some (default: all four), `--targets` some classes (default: every one).
 For each drawing configuration (CONFIGS), judge, target class and seed, tfart.perception.draw
 (what tfart-perceive runs, gradient method, the standard random transforms) drives the drawing
-toward the target with `--budget` classifier evaluations and stops at p 0.9. Prints each run's
+toward the target with `--budget` classifier evaluations and stops at p 0.9 (`--transforms none`:
+no transforms; `--patience`: another wait before a stalled drawing starts again). Prints each run's
 final probability on the untransformed drawing, then per configuration and judge the median,
 the worst target and how many reached 0.9; the last line is each configuration's worst run.
 """
@@ -129,6 +130,10 @@ def main():
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--judges", default="digits,inverted7,glyphs,rgb_digits")
     parser.add_argument("--targets", default="", help="class indices to draw (default: every class of each judge)")
+    parser.add_argument("--transforms", default="standard", choices=("standard", "none"),
+                        help="the random transforms each step sees (default: tfart-perceive's standard set)")
+    parser.add_argument("--patience", type=int, default=None,
+                        help="draw's patience in evaluations (default: tfart-perceive's, perception.patience_of)")
     args = parser.parse_args()
     names = args.configs.split(",")
     if any(n not in CONFIGS for n in names) or args.budget < 1:
@@ -151,7 +156,8 @@ def main():
         judges[name] = (judge_from(model, input_range), size)
         print(f"judge {name} ({about}) trained here in {time.perf_counter() - start:.0f} s: "
               f"held-out accuracy {accuracy:.3f}" + (" (test fonts)" if name == "glyphs" else ""))
-    print(f"gradient, standard transforms, budget {args.budget} classifier evaluations, stop at p 0.9")
+    print(f"gradient, {args.transforms} transforms, budget {args.budget} classifier evaluations, stop at p 0.9, "
+          f"patience {args.patience if args.patience is not None else 'of tfart-perceive'}")
     print(f"{'config':<22}{'judge':<11}{'target':>7}{'seed':>6}{'p':>8}{'steps':>7}{'seconds':>9}")
     finals = {}
     for name in names:
@@ -164,8 +170,9 @@ def main():
                     drawing = perception.start(kind, size, seed=seed, **own)
                     began = time.perf_counter()
                     result, _ = perception.draw(drawing, [judge], [target], method="gradient", budget=args.budget,
-                                                size=size, lr=lr, transform=transforms.standard(size),
-                                                seed=seed, progress=False,
+                                                size=size, lr=lr, seed=seed, progress=False, patience=args.patience,
+                                                transform=transforms.standard(size)
+                                                if args.transforms == "standard" else None,
                                                 blur=None if share is None else share * size)
                     p = classifiers.scores([judge], [target], drawing.image(size, size))[0]
                     finals.setdefault((name, judge_name), []).append((p, target, seed))

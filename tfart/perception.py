@@ -59,10 +59,12 @@ LEARNING_RATES = {CPPN: 0.005, FourierCPPN: 0.005}
 # and 3 a step, with PATIENCES' 150: 59% and 51%. Drawn as the tool draws (benchmarks/patience.py
 # --drawn: fresh starts without end, a step counted as the 2.65 measured; no transforms; B C D G H M
 # N P U W, seeds 0-3) every run reached 0.9 at 90, 30 and 24, in a median (mean) of 105 (171), 85
-# (110) and 74 (105) evaluations; but with tfart-perceive's standard transforms (perceive_judges.py
-# --configs pen, budget 400) 30 lost a class of inverted7 (p 0.40, which climbs for 27 steps at 90),
-# two of rgb_digits and two letters (6/7, 8/10, 15/26 against 7/7, 10/10, 17/26): 90 stays.
-PEN_STROKES = {"lr": 0.1, "blur": 1 / 16, "patience": 90}
+# (110) and 74 (105) evaluations. Seen through tfart-perceive's standard transforms, starts climb
+# slower: on perceive_judges.py's four judges (--configs pen, budget 400) 30 lost a class of
+# inverted7 (p 0.40; it climbs for 27 steps at 90), two of rgb_digits and two letters (6/7, 8/10,
+# 15/26 against 7/7, 10/10, 17/26); with no transforms 30 and 90 reach the same (10/10, 6/7, 15/26,
+# 10/10). So the wait is 90 (15 steps) through transforms, 30 (5 steps) without ("untransformed").
+PEN_STROKES = {"lr": 0.1, "blur": 1 / 16, "patience": 90, "untransformed": 30}
 # How a drawing starts (generators.make's SMOOTH_START for the rest). A CPPN's weights at init_scale
 # 1, not 3: at 3 a drawing opens as a busy colour field with 4-34% of its values saturated (48 px,
 # seeds 0-2), where the sigmoid passes the judge's gradient on weakly; at 1, as a nearly flat tint
@@ -82,11 +84,12 @@ STARTS = {"cppn": {"latent_dim": 0, "init_scale": 1.0}, "fourier_cppn": {"latent
 PATIENCES = {("gradient", Strokes): 150, ("random_search", Strokes): 150, ("gradient", CPPN): 150}
 
 
-def patience_of(method, generator):
+def patience_of(method, generator, transformed=True):
     """The evaluations draw waits for a rise before starting again by default: PEN_STROKES' for pen
-    strokes by gradient, PATIENCES, or settings.PERCEPTION_PATIENCE."""
+    strokes by gradient (its "untransformed" wait when the drawing is judged without random
+    transforms), PATIENCES, or settings.PERCEPTION_PATIENCE."""
     if method == "gradient" and pen(generator):
-        return PEN_STROKES["patience"]
+        return PEN_STROKES["patience" if transformed else "untransformed"]
     return PATIENCES.get((method, type(generator)), PATIENCE)
 
 
@@ -187,10 +190,10 @@ def draw(generator, judges, indices, *, method, budget, size, threshold=0.9, lr=
       risen by RISE starts again, by either method, from a new random start (the generator's
       config with the seed restart_seed(seed, 1), then (seed, 2), ...) with the rest of the
       budget, as long as at least `patience` evaluations are left (0: never; None:
-      patience_of(method, generator), and for gradient descent with a `per_step` of its own, as
-      many steps as that is at step_cost's count, the count it was measured at). The drawing
-      kept is the one that reached the threshold, else the start that ended highest. The
-      result's step counts every start's.
+      patience_of(method, generator, transformed=`transform` is given), and for gradient descent
+      with a `per_step` of its own, as many steps as that is at step_cost's count, the count it
+      was measured at). The drawing kept is the one that reached the threshold, else the start
+      that ended highest. The result's step counts every start's.
     blur: the sigma in pixels of a Gaussian blur: each classifier sees the drawing and the drawing
       so blurred in the objective the method lowers (judged; 0: the drawing only; None:
       blur_of(method, generator, size)). Reaching the threshold is judged on the drawing itself.
@@ -205,7 +208,7 @@ def draw(generator, judges, indices, *, method, budget, size, threshold=0.9, lr=
     counted = step_cost(judges, blur)
     per_step = counted if per_step is None else per_step
     if patience is None:
-        patience = patience_of(method, generator)
+        patience = patience_of(method, generator, transform is not None)
         if method == "gradient" and per_step != counted:  # as many steps as at the count it was measured at
             patience = patience / counted * per_step
     quiet = dataclasses.replace(outputs, png=None, timelapse=None, export=None, upscale=0)
