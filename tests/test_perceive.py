@@ -143,6 +143,22 @@ def test_a_steady_climb_in_small_steps_is_not_a_stall():
         assert goal.best == pytest.approx(0.04 + rise * 99)
 
 
+@pytest.mark.parametrize("cost", [2.65, 2.76, 1.68, 3.0])
+def test_a_stall_comes_after_the_same_steps_whatever_a_step_costs(cost):
+    """Goal: a gradient drawing flat after a rise at step k stalls at step k + 5 when it waits 5
+    steps at a measured cost per step (30 evaluations at the rule's 6), at every k: float rounding
+    of (k + 5) * cost - k * cost does not add a step."""
+    from tfart import perception
+    for k in range(1, 200):
+        goal = perception.Goal([], [], 0.9, generator=None, size=8, patience=30 / 6 * cost, left=10 ** 6,
+                               per_step=cost)
+        goal.observe(0.05, 0)
+        goal.observe(0.5, k * cost)  # the last rise
+        stalls = [step for step in range(k + 1, k + 8)
+                  if not goal.observe(0.5, step * cost) and goal.stale(step * cost)]
+        assert stalls[0] == k + 5, k
+
+
 def test_the_drawing_kept_is_the_start_that_ended_highest(tmp_path):
     """Never reaching the threshold, and (at a learning rate of 1e-12) never changing, each start
     stalls; the drawing kept is the start the judge liked best, not the last one."""
