@@ -138,6 +138,8 @@ def main():
     names = args.configs.split(",")
     if any(n not in CONFIGS for n in names) or args.budget < 1:
         raise SystemExit(f"error: --configs: choose from {', '.join(CONFIGS)}; --budget >= 1")
+    if args.patience is not None and args.patience < 0:
+        raise SystemExit("error: --patience: 0 (never start again) or more")
     seeds = [int(s) for s in args.seeds.split(",")]
     trainers = {"digits": (lambda: classifiers.train_digits(), "0,1", 48, "48 px, [0, 1], 10 classes"),
                 "inverted7": (train_inverted7, "-1,1", 64, "64 px grey, [-1, 1], 7 classes"),
