@@ -21,10 +21,11 @@ are kept apart from those of benchmarks/search_vs_gradient.py (A, E, K, R, S at 
 rule at each patience, fresh starts without end), on the glyph judge of `--models glyphs`
 (trained on first use and cached), one run per letter and seed; `--per_step` is what a gradient
 step counts (default: the rule's, perception.step_cost; search_vs_gradient.py measures a pen step
-at about 2.65), the patience still counted in the rule's steps, as draw counts it. A replay draws
+at about 2.65), the patience still counted in the rule's steps, as draw counts any patience. A replay draws
 from the few starts recorded for a letter, so a letter whose few good starts climb slowly reaches
 0.9 at no short patience there, where the tool would draw new starts (2026-12-06: drawn, every
-pen run reached 0.9 at patience 30, which the replay of C, D, H, N had put at 25%).
+pen run reached 0.9 at patience 30, which the replay of C, D, H, N had put at 25%). `--lr` sets
+the gradient's learning rate of drawn runs (default: tfart-perceive's, perception.learning_rate_of).
 """
 import argparse
 import json
@@ -119,13 +120,13 @@ def replay(starts, method, patience, rng, runs=300):
     return reached / runs, spent
 
 
-def drawn(kinds, letters, seeds, methods, patiences, per_step):
+def drawn(kinds, letters, seeds, methods, patiences, per_step, lr=None):
     """Runs drawn as tfart-perceive draws them, at each patience: prints a row per generator,
     method and patience (share that reached 0.9, median and mean evaluations), then each run's."""
     judge = judge_from(classifiers.trained_model("glyphs"), "0,1")
     print(f"glyph judge (--models glyphs), {SIZE} px, no transforms, budget {BUDGET}, runs drawn by "
           f"perception.draw (letters {''.join(letters)}, seeds {seeds[0]}-{seeds[-1]}), a gradient step counted as "
-          f"{per_step or 'the rule counts it'}, rise {perception.RISE}")
+          f"{per_step or 'the rule counts it'}, rise {perception.RISE}, learning rate {lr or 'of tfart-perceive'}")
     print(f"{'generator':<10}{'method':<15}{'patience':>9}{'reached':>9}{'median':>8}{'mean':>7}")
     for kind in kinds:
         for method in methods:
@@ -135,13 +136,10 @@ def drawn(kinds, letters, seeds, methods, patiences, per_step):
                     for seed in seeds:
                         keras.utils.set_random_seed(seed)
                         drawing = perception.start(kind, SIZE, seed=seed, **OWN[kind])
-                        counted = perception.step_cost([judge], perception.blur_of(method, drawing, SIZE))
-                        own = per_step if method == "gradient" and per_step else None
-                        # the patience in the rule's steps, as draw counts its default
-                        waits = patience / counted * own if own else patience
+                        own = per_step if method == "gradient" else None  # draw waits the rule's steps
                         result, used = perception.draw(drawing, [judge], [glyphs.LETTERS.index(letter)], method=method,
                                                        budget=BUDGET, size=SIZE, seed=seed, progress=False,
-                                                       patience=waits, per_step=own)
+                                                       patience=patience, per_step=own, lr=lr)
                         reached = result.stopped == "target"
                         spent.append(used if reached else BUDGET)
                         runs.append(f"{letter}{seed}:{used:.0f}{'' if reached else '+'}")
@@ -161,6 +159,8 @@ def main():
     parser.add_argument("--drawn", action="store_true", help="draw each run as tfart-perceive does, no replay")
     parser.add_argument("--per_step", type=float, default=None,
                         help="with --drawn: the evaluations a gradient step counts (default: the rule's)")
+    parser.add_argument("--lr", type=float, default=None,
+                        help="with --drawn: the gradient's learning rate (default: tfart-perceive's)")
     args = parser.parse_args()
     try:
         first, last = (int(s) for s in args.seeds.split("-"))
@@ -174,8 +174,10 @@ def main():
                          f"--letters: capitals; --seeds: first-last")
     if args.per_step is not None and args.per_step <= 0:
         raise SystemExit("error: --per_step: more than 0")
+    if args.lr is not None and args.lr <= 0:
+        raise SystemExit("error: --lr: more than 0")
     if args.drawn:
-        return drawn(kinds, args.letters, list(range(first, last + 1)), methods, patiences, args.per_step)
+        return drawn(kinds, args.letters, list(range(first, last + 1)), methods, patiences, args.per_step, args.lr)
     if args.courses and os.path.isfile(args.courses):
         with open(args.courses) as f:
             found = json.load(f)

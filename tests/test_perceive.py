@@ -275,17 +275,18 @@ def test_a_gradient_step_counts_three_evaluations_per_image_judged(tmp_path, sty
     assert perception.step_cost([judge, judge], blur=2.0) == 12
 
 
-@pytest.mark.parametrize("per_step", [None, 1.5])
-def test_a_step_charged_what_it_measured_still_waits_the_tools_steps(tmp_path, capsys, per_step):
-    """draw's default patience was measured in steps counted by step_cost (150 evaluations of ink
-    strokes: 50 steps of 3); a benchmark that charges a step what it measured (1.5) waits as many
-    steps, 75 of its evaluations, so it starts drawings again where tfart-perceive does."""
+@pytest.mark.parametrize("per_step, patience", [(None, None), (1.5, None), (1.5, 150)])
+def test_a_step_charged_what_it_measured_still_waits_the_tools_steps(tmp_path, capsys, per_step, patience):
+    """draw's patience (its default, or one given) is counted in steps as step_cost counts them
+    (150 evaluations of ink strokes: 50 steps of 3); a benchmark that charges a step what it
+    measured (1.5) waits as many steps, 75 of its evaluations, so it starts drawings again where
+    tfart-perceive does."""
     from tfart import perception
     from tfart.generators.strokes import Strokes
     judge = constant_judge(tmp_path)
     cost = per_step or 3
     result, spent = perception.draw(Strokes(strokes=2, style="ink"), [judge], [1], method="gradient",
-                                    budget=110 * cost, size=16, per_step=per_step)
+                                    budget=110 * cost, size=16, per_step=per_step, patience=patience)
     # The first start stalls 50 steps after its first, at step 51; the second has 59 steps left, too few to stall.
     err = capsys.readouterr().err
     assert err.count(f"stalled at p 0.500 for {150 if per_step is None else 75:g} evaluations: starting again") == 1

@@ -192,15 +192,16 @@ def draw(generator, judges, indices, *, method, budget, size, threshold=0.9, lr=
       risen by RISE starts again, by either method, from a new random start (the generator's
       config with the seed restart_seed(seed, 1), then (seed, 2), ...) with the rest of the
       budget, as long as at least `patience` evaluations are left (0: never; None:
-      patience_of(method, generator, transformed=`transform` is given), and for gradient descent
-      with a `per_step` of its own, as many steps as that is at step_cost's count, the count it
-      was measured at). The drawing kept is the one that reached the threshold, else the start
-      that ended highest. The result's step counts every start's.
+      patience_of(method, generator, transformed=`transform` is given)). A gradient step counts
+      here as step_cost counts it, whatever `per_step`: gradient descent charged a per_step of its
+      own waits as many steps as the tool does (patience / step_cost steps). The drawing kept is
+      the one that reached the threshold, else the start that ended highest. The result's step
+      counts every start's.
     blur: the sigma in pixels of a Gaussian blur: each classifier sees the drawing and the drawing
       so blurred in the objective the method lowers (judged; 0: the drawing only; None:
       blur_of(method, generator, size)). Reaching the threshold is judged on the drawing itself.
-    per_step: the evaluations a gradient step counts against `budget` and `patience` (None:
-      step_cost(judges, blur); a benchmark passes the cost it measured).
+    per_step: the evaluations a gradient step counts against `budget` (None: step_cost(judges,
+      blur); a benchmark passes the cost it measured).
     watch: more monitors of the gradient method's loop (a course's recorder, say).
     """
     lr = learning_rate_of(generator) if lr is None else lr
@@ -209,10 +210,9 @@ def draw(generator, judges, indices, *, method, budget, size, threshold=0.9, lr=
     objective = judged(judges, indices, weights, transform, blur)
     counted = step_cost(judges, blur)
     per_step = counted if per_step is None else per_step
-    if patience is None:
-        patience = patience_of(method, generator, transform is not None)
-        if method == "gradient" and per_step != counted:  # as many steps as at the count it was measured at
-            patience = patience / counted * per_step
+    patience = patience_of(method, generator, transform is not None) if patience is None else patience
+    if method == "gradient" and per_step != counted:  # as many steps as at the rule's count
+        patience = patience / counted * per_step
     quiet = dataclasses.replace(outputs, png=None, timelapse=None, export=None, upscale=0)
     timelapse = monitors.Timelapse(outputs.timelapse, outputs.timelapse_every, grey=outputs.grey) \
         if method == "gradient" and outputs.timelapse else None
