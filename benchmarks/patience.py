@@ -87,7 +87,7 @@ def attempt(course, method, patience, left):
     if method == "gradient":
         # Goal asks after step k (k steps' evaluations) for the drawing after k steps: p[k]; the step
         # that reached the threshold is not recorded (the run stopped there).
-        goal = perception.Goal([], [], THRESHOLD, None, SIZE, patience, left, course.get("per_step", 3.0))
+        goal = perception.Goal(None, THRESHOLD, patience, left, course.get("per_step", 3.0))
         steps = min(len(p) - (0 if reached else 1), int(left // goal.per_step))
         for k in range(1, steps + 1):
             spent = k * goal.per_step
@@ -96,7 +96,7 @@ def attempt(course, method, patience, left):
         return steps * goal.per_step, False, False
     # random search: the start is one evaluation, candidate i (p[i], the best so far) one more; Goal
     # is asked at the start, after each improvement, and stale after each candidate.
-    goal = perception.Goal([], [], THRESHOLD, None, SIZE, patience, left)
+    goal = perception.Goal(None, THRESHOLD, patience, left)
     goal.observe(p[0], 0)
     for i in range(1, min(len(p), left)):
         spent = i + 1

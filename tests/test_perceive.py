@@ -137,7 +137,7 @@ def test_a_steady_climb_in_small_steps_is_not_a_stall():
     going; a flat one stalls after `patience` evaluations."""
     from tfart import perception
     for rise, stalls in ((0.005, False), (0.0, True)):
-        goal = perception.Goal([], [], 0.9, generator=None, size=8, patience=30, left=1000)
+        goal = perception.Goal(None, 0.9, patience=30, left=1000)
         stalled = [goal.observe(0.04 + rise * spent, spent) or goal.stale(spent) for spent in range(100)]
         assert any(stalled) == stalls and goal.stalled == stalls
         assert goal.best == pytest.approx(0.04 + rise * 99)
@@ -150,8 +150,7 @@ def test_a_stall_comes_after_the_same_steps_whatever_a_step_costs(cost):
     of (k + 5) * cost - k * cost does not add a step."""
     from tfart import perception
     for k in range(1, 200):
-        goal = perception.Goal([], [], 0.9, generator=None, size=8, patience=30 / 6 * cost, left=10 ** 6,
-                               per_step=cost)
+        goal = perception.Goal(None, 0.9, patience=30 / 6 * cost, left=10 ** 6, per_step=cost)
         goal.observe(0.05, 0)
         goal.observe(0.5, k * cost)  # the last rise
         stalls = [step for step in range(k + 1, k + 8)

@@ -14,6 +14,7 @@ import dataclasses
 import sys
 
 import numpy as np
+import tensorflow as tf
 
 from tfart import classifiers, generators, jobs, monitors, search, transforms
 from tfart.generators import CPPN, FourierCPPN, Strokes
@@ -141,24 +142,36 @@ def start(kind, size, seed=0, **own):
     return generators.make(kind, size, size, seed=seed, **{**STARTS.get(kind, {}), **own})
 
 
-class Goal(monitors.Monitor):
-    """The lowest probability of the target classes on the untransformed drawing, asked after
-    every gradient step (as a loop monitor) or every kept candidate (`reached`), so `last` is the
-    drawing's as the run ends: ends a run when it is at least `threshold`, or as stalled when it
-    has not risen by RISE within `patience` evaluations (0: never) while at least `patience` are
-    left of `left`. A rise is measured from `mark`, the probability when it last rose by RISE
-    (the first one asked), so a steady climb in small steps is a rise, not a stall."""
+def lowest_probability(judges, indices, generator, size):
+    """A function of no arguments: the lowest probability of the target classes that `judges` give
+    `generator`'s untransformed drawing, as a float. Compiled once per drawing (a start begins by
+    setting the same variables), so Goal's question after every step or kept candidate costs a
+    forward pass; asked eagerly it took half of a random search's time (38 ms against 13 for a
+    whole candidate; 6 pen strokes on the glyph judge)."""
+    @tf.function
+    def lowest():
+        image = generator.image(size, size)
+        return tf.reduce_min(tf.stack([judge.probabilities(image)[0, i] for judge, i in zip(judges, indices)]))
+    return lambda: float(lowest())
 
-    def __init__(self, judges, indices, threshold, generator, size, patience=0, left=0, per_step=1.0):
-        self.judges, self.indices, self.threshold = judges, indices, threshold
-        self.generator, self.size, self.per_step = generator, size, per_step
+
+class Goal(monitors.Monitor):
+    """The lowest probability of the target classes on the untransformed drawing (`probe`, see
+    lowest_probability), asked after every gradient step (as a loop monitor) or every kept
+    candidate (`reached`), so `last` is the drawing's as the run ends: ends a run when it is at
+    least `threshold`, or as stalled when it has not risen by RISE within `patience` evaluations
+    (0: never) while at least `patience` are left of `left`. A rise is measured from `mark`, the
+    probability when it last rose by RISE (the first one asked), so a steady climb in small steps
+    is a rise, not a stall."""
+
+    def __init__(self, probe, threshold, patience=0, left=0, per_step=1.0):
+        self.probe, self.threshold, self.per_step = probe, threshold, per_step
         self.patience, self.left = patience, left
         self.best = self.last = self.mark = float("-inf")
         self.since, self.stalled = 0, False
 
     def reached(self, spent):
-        return self.observe(min(classifiers.scores(self.judges, self.indices,
-                                                   self.generator.image(self.size, self.size))), spent)
+        return self.observe(self.probe(), spent)
 
     def observe(self, p, spent):
         """Take p as the drawing's probability after `spent` evaluations: True once it is at least
@@ -218,16 +231,17 @@ def draw(generator, judges, indices, *, method, budget, size, threshold=0.9, lr=
         if method == "gradient" and outputs.timelapse else None
     watch = ([timelapse] if timelapse else []) + list(watch)
     spent, steps, losses, best, attempt = 0, 0, [], None, 0
+    probe = lowest_probability(judges, indices, generator, size)
     while True:
         left = budget - spent
         if method == "gradient":
-            goal = Goal(judges, indices, threshold, generator, size, patience, left, per_step)
+            goal = Goal(probe, threshold, patience, left, per_step)
             result = jobs.run(generator, objective, None, height=size, width=size,
                               settings=Settings(steps=max(1, int(left // per_step)), lr=lr), outputs=quiet,
                               watch=([goal] if threshold < 1 else []) + watch)
             stopped, used, step, history = result.stopped, result.step * per_step, result.step, result.losses
         else:
-            goal = Goal(judges, indices, threshold, generator, size, patience // len(judges), left // len(judges))
+            goal = Goal(probe, threshold, patience // len(judges), left // len(judges))
             goal.reached(0)  # the start's probability, which a stall is measured from
             found = search.random_search(generator, objective, None, size, size, budget=max(1, left // len(judges)),
                                          seed=restart_seed(seed, attempt), progress=outputs.progress,
