@@ -242,23 +242,25 @@ def test_a_gradient_step_sees_pen_strokes_blurred_so_a_stroke_away_from_what_the
     assert classifiers.scores([judge], [1], drawing.image(32, 32))[0] >= 0.9
 
 
-@pytest.mark.parametrize("transformed", [True, False])
-def test_pen_strokes_wait_less_for_a_rise_when_seen_without_random_transforms(tmp_path, capsys, transformed):
+@pytest.mark.parametrize("method, transformed, wait, restarts", [("gradient", True, 90, 1), ("gradient", False, 30, 5),
+                                                                 ("random_search", False, 60, 3)])
+def test_pen_strokes_wait_less_for_a_rise_when_seen_without_random_transforms(tmp_path, capsys, method, transformed,
+                                                                             wait, restarts):
     """perception.PEN_STROKES: a pen drawing by gradient seen through random transforms waits 90
-    evaluations (15 steps of 6) for a rise, as drawn (--transforms none) 30 (5 steps); the flag's
-    help says so."""
+    evaluations (15 steps of 6) for a rise, as drawn (--transforms none) 30 (5 steps), and random
+    search 60 candidates; the flag's help says so."""
     from tfart import perception, transforms
     from tfart.commands import perceive
     from tfart.generators.strokes import Strokes
     judge = constant_judge(tmp_path)
-    wait = 90 if transformed else 30
-    perception.draw(Strokes(strokes=2, style="pen"), [judge], [1], method="gradient", budget=240, size=16,
+    perception.draw(Strokes(strokes=2, style="pen"), [judge], [1], method=method, budget=240, size=16,
                     transform=transforms.jitter(1) if transformed else None, progress=True)
     err = capsys.readouterr().err
-    restarts = err.count(f"stalled at p 0.500 for {wait} evaluations: starting again")
-    # A start stalls `wait` evaluations after its first step while `wait` are left: in 240, once at 90, 5 times at 30.
-    assert restarts == err.count("stalled at") == (1 if transformed else 5)
-    assert "90 for --style pen by gradient, 30 with --transforms none" in perceive.FLAGS["patience"].help
+    # A start stalls `wait` evaluations after its first while `wait` are left: in 240, once at 90, 5 times at 30,
+    # 3 times at 60 by random search (its 4th start has 60 left, none to spare).
+    assert err.count(f"stalled at p 0.500 for {wait} evaluations: starting again") == err.count("stalled at") == restarts
+    assert "90 for --style pen by gradient; with --transforms none, 30 and 60 by random search" \
+        in perceive.FLAGS["patience"].help
 
 
 @pytest.mark.parametrize("style, per_step, steps", [("ink", None, 20), ("pen", None, 10), ("pen", 5.0, 12)])

@@ -43,7 +43,7 @@ flags.DEFINE_integer("patience", None,
                      f"Classifier evaluations after which a drawing whose target probability has not risen by "
                      f"{settings.PERCEPTION_RISE} starts again from a new random start, by either method (0: never; "
                      f"default: 150 for strokes and for gradient on a CPPN, {settings.PERCEPTION_PATIENCE} otherwise; "
-                     f"90 for --style pen by gradient, 30 with --transforms none).")
+                     f"90 for --style pen by gradient; with --transforms none, 30 and 60 by random search).")
 flags.DEFINE_float("threshold", 0.9, "Stop when every model gives the target this probability (1: never).")
 flags.DEFINE_float("lr", None, "Learning rate of --method gradient (default: 0.005 for cppn and fourier_cppn, "
                    "0.1 for --style pen, 0.05 for the others).")
