@@ -17,7 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfart import imaging, lbfgs
+from tfart import imaging, interrupts, lbfgs
 from tfart.errors import UserError
 from tfart.objectives import Context
 # Settings needs no TensorFlow (the commands define their flags from it before it loads).
@@ -215,17 +215,19 @@ def _loop(run, steps, monitors):
     for m in monitors:
         m.on_start(run)
     try:
-        for loss, terms, ok in steps:
-            if not ok:
-                result.stopped = "non-finite"
+        with interrupts.between_steps() as check:
+            for loss, terms, ok in steps:
+                if not ok:
+                    result.stopped = "non-finite"
+                    result.losses.append(loss)
+                    break
+                run.step += 1
+                result.step = run.step
                 result.losses.append(loss)
-                break
-            run.step += 1
-            result.step = run.step
-            result.losses.append(loss)
-            values = {k: float(v) for k, v in terms.items()}
-            for m in monitors:
-                m.on_step(run, loss, values)
+                values = {k: float(v) for k, v in terms.items()}
+                for m in monitors:
+                    m.on_step(run, loss, values)
+                check()
     except KeyboardInterrupt:
         result.stopped = "interrupted"
     except StopRun:

@@ -12,7 +12,7 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
-from tfart import optimize, transforms
+from tfart import interrupts, optimize, transforms
 from tfart.errors import UserError
 from tfart.progress import Progress
 
@@ -70,29 +70,31 @@ def random_search(generator, objective, backbone, height, width, budget, fractio
     kept = [v.numpy() for v in variables]  # the best state so far
     cost = 2 if paired else 1
     try:
-        while result.evaluations + cost <= budget and not (target is not None and result.loss <= target) \
-                and result.stopped == "done":
-            for v, value, spread in zip(variables, kept, spreads):
-                mask = rng.random(v.shape) < fraction
-                v.assign(value + mask * rng.normal(0.0, scale * spread, v.shape).astype(np.float32))
-            image = render()
-            if paired:
-                with transforms.replay():
+        with interrupts.between_steps() as check:
+            while result.evaluations + cost <= budget and not (target is not None and result.loss <= target) \
+                    and result.stopped == "done":
+                for v, value, spread in zip(variables, kept, spreads):
+                    mask = rng.random(v.shape) < fraction
+                    v.assign(value + mask * rng.normal(0.0, scale * spread, v.shape).astype(np.float32))
+                image = render()
+                if paired:
+                    with transforms.replay():
+                        candidate = float(loss(image))
+                    result.loss = float(loss(best_image))  # the same draws
+                else:
                     candidate = float(loss(image))
-                result.loss = float(loss(best_image))  # the same draws
-            else:
-                candidate = float(loss(image))
-            result.evaluations += cost
-            if np.isfinite(candidate) and candidate < result.loss:
-                result.loss, kept, best_image = candidate, [v.numpy() for v in variables], image
-                result.kept += 1
-                if stop is not None and stop(result.evaluations):
-                    result.stopped = "target"
-            if result.stopped == "done" and stalled is not None and stalled(result.evaluations):
-                result.stopped = "stalled"
-            result.history.append(result.loss)
-            if bar:
-                bar.update(result.evaluations, [("loss", result.loss)])
+                result.evaluations += cost
+                if np.isfinite(candidate) and candidate < result.loss:
+                    result.loss, kept, best_image = candidate, [v.numpy() for v in variables], image
+                    result.kept += 1
+                    if stop is not None and stop(result.evaluations):
+                        result.stopped = "target"
+                if result.stopped == "done" and stalled is not None and stalled(result.evaluations):
+                    result.stopped = "stalled"
+                result.history.append(result.loss)
+                if bar:
+                    bar.update(result.evaluations, [("loss", result.loss)])
+                check()
     except KeyboardInterrupt:
         result.stopped = "interrupted"
     for v, value in zip(variables, kept):  # the last candidate may have been worse

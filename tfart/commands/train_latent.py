@@ -19,7 +19,6 @@ every machine. (scripts/train_latent.py is the same command.)
 """
 import json
 import os
-import signal
 import sys
 
 from absl import flags
@@ -126,7 +125,7 @@ def train():
     import numpy as np
     import tensorflow as tf
 
-    from tfart import export, glyphs, imaging, latent, monitors, vae
+    from tfart import export, glyphs, imaging, interrupts, latent, monitors, vae
     from tfart.errors import UsageError
     from tfart.progress import Progress
 
@@ -209,29 +208,27 @@ def train():
                          "give at most one component an image")
     # One bar over the whole run: its time left covers every epoch to come, not just this one.
     bar = Progress((FLAGS.epochs - first) * count, "batch")
-    # Ctrl-C is noted and acted on between batches: raised inside TensorFlow's data pipeline, a
-    # KeyboardInterrupt comes out as a RuntimeError, and the run would end in a traceback.
-    interrupted = []
-    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))
+    # Ctrl-C is noted and acted on between batches (tfart.interrupts): raised inside TensorFlow's
+    # data pipeline, a KeyboardInterrupt comes out as a RuntimeError, and the run would end in a traceback.
     try:
-        while int(epoch.numpy()) < FLAGS.epochs:
-            e = int(epoch.numpy())
-            batches = distribution.experimental_distribute_dataset(epoch_batches(e))
-            for i, (images, noise) in enumerate(batches):
-                losses = {name: float(v) for name, v in step(images, noise).items()}
-                done = (e - first) * count + i + 1
-                bar.update(done, [("epoch", f"{e + 1}/{FLAGS.epochs}"), *losses.items()])
-                if interrupted:
-                    raise KeyboardInterrupt
+        with interrupts.between_steps() as check:
+            while int(epoch.numpy()) < FLAGS.epochs:
+                e = int(epoch.numpy())
+                batches = distribution.experimental_distribute_dataset(epoch_batches(e))
+                for i, (images, noise) in enumerate(batches):
+                    losses = {name: float(v) for name, v in step(images, noise).items()}
+                    done = (e - first) * count + i + 1
+                    bar.update(done, [("epoch", f"{e + 1}/{FLAGS.epochs}"), *losses.items()])
+                    check()
+                    if writer:
+                        with writer.as_default(step=e * count + i + 1):
+                            for name, value in losses.items():
+                                tf.summary.scalar(name, value)
+                epoch.assign_add(1)
+                manager.save(checkpoint_number=int(epoch.numpy()))
                 if writer:
-                    with writer.as_default(step=e * count + i + 1):
-                        for name, value in losses.items():
-                            tf.summary.scalar(name, value)
-            epoch.assign_add(1)
-            manager.save(checkpoint_number=int(epoch.numpy()))
-            if writer:
-                with writer.as_default(step=(e + 1) * count):
-                    tf.summary.image("samples", model.decode(z[:4], image_size), max_outputs=4)
+                    with writer.as_default(step=(e + 1) * count):
+                        tf.summary.image("samples", model.decode(z[:4], image_size), max_outputs=4)
     except KeyboardInterrupt:
         bar.close()
         kept = int(epoch.numpy())
@@ -248,8 +245,6 @@ def train():
               + (f"start every worker again with --resume to go on from the checkpoint of epoch {kept}" if kept
                  else "no epoch had ended, so there is no checkpoint yet: start every worker again"), file=sys.stderr)
         sys.exit(1)
-    finally:
-        signal.signal(signal.SIGINT, previous)
     bar.close()
     if task != 0:
         print(f"worker {task} done: its checkpoints are in {checkpoints}; worker 0 writes the outputs")
