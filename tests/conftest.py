@@ -1,4 +1,5 @@
 import os
+import shutil
 import subprocess
 import sys
 
@@ -6,13 +7,33 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ZYGOTE = os.path.join(ROOT, "tests", "zygote.py")
+
+
+@pytest.fixture(scope="session")
+def zygote(tmp_path_factory):
+    """The command line that runs a script as a process of its own through tests/zygote.py's fork
+    server (TensorFlow imported once, not once a command): `[*zygote, "scripts/x.py", *flags]`."""
+    import tempfile
+    folder = tempfile.mkdtemp(prefix="tfart-zygote-")  # a short path: a socket's is at most 107 bytes
+    socket_path, log = os.path.join(folder, "socket"), tmp_path_factory.mktemp("zygote") / "server.log"
+    with open(log, "w") as errors:
+        server = subprocess.Popen([sys.executable, ZYGOTE, "serve", socket_path], stdout=subprocess.PIPE,
+                                  stderr=errors, text=True, cwd=ROOT)
+    if server.stdout.readline().strip() != "ready":
+        server.kill()
+        pytest.fail(f"the tests' fork server did not start:\n{log.read_text()}")
+    yield [sys.executable, ZYGOTE, socket_path]
+    server.kill()
+    server.wait()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
-def run_script():
-    """Run scripts/NAME.py with flags in a subprocess: (returncode, stdout, stderr)."""
+def run_script(zygote):
+    """Run scripts/NAME.py with flags as a process of its own (through `zygote`): (returncode, stdout, stderr)."""
     def run(name, *args, timeout=300):
-        proc = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", f"{name}.py"), *args],
+        proc = subprocess.run([*zygote, os.path.join(ROOT, "scripts", f"{name}.py"), *args],
                               capture_output=True, text=True, timeout=timeout, cwd=ROOT)
         return proc.returncode, proc.stdout, proc.stderr
     return run

@@ -39,16 +39,18 @@ def test_readme_python_blocks_run(tmp_path, monkeypatch):
 
 
 # Appended to each README command, so that it runs small (later flags win in absl). Each command
-# runs as the repository's scripts/*.py with this Python (the same mains as the console scripts,
-# test_console_scripts_run_the_same_mains): a console script on PATH can be missing for a moment
-# while pip reinstalls the package beside the run, which once failed this test.
+# runs as the repository's scripts/*.py (the same mains as the console scripts,
+# test_console_scripts_run_the_same_mains), a process of its own forked by the tests' server
+# (conftest's `zygote`: TensorFlow imported once, not 59 times): a console script on PATH can be
+# missing for a moment while pip reinstalls the package beside the run, which once failed this test.
 SMALL = r'''
-run() { "$TFART_PYTHON" "$TFART_SCRIPTS/$1.py" "${@:2}"; }
+TFART_RUN=("$TFART_PYTHON" "$TFART_ZYGOTE" "$TFART_SOCKET")
+run() { "${TFART_RUN[@]}" "$TFART_SCRIPTS/$1.py" "${@:2}"; }
 small_frames() { case "$*" in *--frames*|*.gif*|*.mp4*) echo --frames 3;; esac; }
 tfart-art() { run cppn_art "$@" --width 32 --height 32 $(small_frames "$@"); }
 tfart-render() { run render "$@" --width 48 --height 40 $(small_frames "$@"); }
 random_unless_hed() { case "$*" in *"--weights hed"*|*"--backbone out/"*) ;; *) echo --weights none;; esac; }
-python() { "$TFART_PYTHON" "$@"; }
+python() { "${TFART_RUN[@]}" "$@"; }
 tfart-style() { run style_transfer "$@" $(random_unless_hed "$@") --size 48 --steps 2 --fit_steps 2 --coarse_steps 2; }
 tfart-dream() { run dream "$@" $(random_unless_hed "$@") --size 48 --steps 2 --octaves 1 --channels 2; }
 tfart-perceive() { run perceive "$@" --weights none --size 48 --budget 9 --upscale 2; }
@@ -57,7 +59,7 @@ tfart-train-latent() { run train_latent "$@" --epochs 1 --image_size 12 --batch_
 tfart-studio() {
   local args=() pid
   for a in "$@"; do [ "$a" != --open ] && args+=("$a"); done
-  "$TFART_PYTHON" "$TFART_SCRIPTS/studio.py" "${args[@]}" --port 0 --weights none > studio.log &
+  "${TFART_RUN[@]}" "$TFART_SCRIPTS/studio.py" "${args[@]}" --port 0 --weights none > studio.log &
   pid=$!
   for _ in $(seq 600); do grep -q "tfart studio: http" studio.log && break; sleep 0.2; done
   kill $pid; wait $pid
@@ -96,15 +98,15 @@ def shell_commands(section=None):
             if line.startswith("    ") and line.strip().startswith(("tfart-", "for ", "python -c"))]
 
 
-def run_commands(commands, tmp_path):
+def run_commands(commands, tmp_path, zygote):
     """Run each command as the README shows it, made small by SMALL, in tmp_path."""
     import subprocess
-    import sys
     os.symlink(os.path.join(ROOT, "saved_models"), tmp_path / "saved_models")
     # Commands that say --weights hed run with the trained features (converted once, into a
     # temporary cache); the others with random weights.
-    env = dict(os.environ, TFART_PYTHON=sys.executable, TFART_SCRIPTS=os.path.join(ROOT, "scripts"),
-               TFART_CACHE=str(tmp_path / "cache"))
+    python, server, socket = zygote
+    env = dict(os.environ, TFART_PYTHON=python, TFART_ZYGOTE=server, TFART_SOCKET=socket,
+               TFART_SCRIPTS=os.path.join(ROOT, "scripts"), TFART_CACHE=str(tmp_path / "cache"))
     for command in commands:
         # A loop over grain sizes runs the same command for each: here once, at the grain the
         # assertions read (30), to keep CI's time.
@@ -115,7 +117,7 @@ def run_commands(commands, tmp_path):
 
 
 @pytest.mark.slow
-def test_readme_commands_run(tmp_path, glyph_judge_cache):
+def test_readme_commands_run(tmp_path, glyph_judge_cache, zygote):
     import shutil
     (tmp_path / "cache").mkdir()
     for name in os.listdir(glyph_judge_cache):  # the glyph judge, trained once for the whole test run
@@ -123,7 +125,7 @@ def test_readme_commands_run(tmp_path, glyph_judge_cache):
             shutil.copy(glyph_judge_cache / name, tmp_path / "cache" / name)
     commands = shell_commands(section=False)
     assert sum(c.startswith("tfart-art") for c in commands) >= 5 and any("tfart-style" in c for c in commands)
-    run_commands(commands, tmp_path)
+    run_commands(commands, tmp_path, zygote)
     assert (tmp_path / "out" / "seed" / "grain30.gif").exists() and (tmp_path / "out" / "seed" / "fourier_x4.png").exists()
     assert (tmp_path / "out" / "perceive" / "seven.svg").exists() and (tmp_path / "out" / "perceive" / "goldfish.svg").exists()
     assert (tmp_path / "out" / "latent" / "walk.gif").exists() and (tmp_path / "out" / "latent" / "atlas.png").exists()
