@@ -25,7 +25,8 @@ at about 2.65), the patience still counted in the rule's steps, as draw counts a
 from the few starts recorded for a letter, so a letter whose few good starts climb slowly reaches
 0.9 at no short patience there, where the tool would draw new starts (2026-12-06: drawn, every
 pen run reached 0.9 at patience 30, which the replay of C, D, H, N had put at 25%). `--lr` sets
-the gradient's learning rate of drawn runs (default: tfart-perceive's, perception.learning_rate_of).
+the gradient's learning rate of drawn runs (default: tfart-perceive's, perception.learning_rate_of);
+`--transforms standard` has each step see tfart-perceive's random transforms (default: none).
 """
 import argparse
 import json
@@ -37,7 +38,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from perceive_judges import judge_from  # noqa: E402  (benchmarks/, this script's folder)
-from tfart import classifiers, glyphs, monitors, perception  # noqa: E402
+from tfart import classifiers, glyphs, monitors, perception, transforms  # noqa: E402
 
 SIZE, BUDGET, THRESHOLD = 48, 3000, 0.9
 OWN = {"strokes": dict(strokes=6, style="pen"), "cppn": {}}
@@ -120,11 +121,12 @@ def replay(starts, method, patience, rng, runs=300):
     return reached / runs, spent
 
 
-def drawn(kinds, letters, seeds, methods, patiences, per_step, lr=None):
+def drawn(kinds, letters, seeds, methods, patiences, per_step, lr=None, seen="none"):
     """Runs drawn as tfart-perceive draws them, at each patience: prints a row per generator,
-    method and patience (share that reached 0.9, median and mean evaluations), then each run's."""
+    method and patience (share that reached 0.9, median and mean evaluations), then each run's.
+    seen: "standard" (tfart-perceive's random transforms, seeded as the run) or "none"."""
     judge = judge_from(classifiers.trained_model("glyphs"), "0,1")
-    print(f"glyph judge (--models glyphs), {SIZE} px, no transforms, budget {BUDGET}, runs drawn by "
+    print(f"glyph judge (--models glyphs), {SIZE} px, {seen} transforms, budget {BUDGET}, runs drawn by "
           f"perception.draw (letters {''.join(letters)}, seeds {seeds[0]}-{seeds[-1]}), a gradient step counted as "
           f"{per_step or 'the rule counts it'}, rise {perception.RISE}, learning rate {lr or 'of tfart-perceive'}")
     print(f"{'generator':<10}{'method':<15}{'patience':>9}{'reached':>9}{'median':>8}{'mean':>7}")
@@ -135,11 +137,13 @@ def drawn(kinds, letters, seeds, methods, patiences, per_step, lr=None):
                 for letter in letters:
                     for seed in seeds:
                         keras.utils.set_random_seed(seed)
+                        transforms.seed(seed)
                         drawing = perception.start(kind, SIZE, seed=seed, **OWN[kind])
                         own = per_step if method == "gradient" else None  # draw waits the rule's steps
                         result, used = perception.draw(drawing, [judge], [glyphs.LETTERS.index(letter)], method=method,
                                                        budget=BUDGET, size=SIZE, seed=seed, progress=False,
-                                                       patience=patience, per_step=own, lr=lr)
+                                                       patience=patience, per_step=own, lr=lr,
+                                                       transform=transforms.standard(SIZE) if seen == "standard" else None)
                         reached = result.stopped == "target"
                         spent.append(used if reached else BUDGET)
                         runs.append(f"{letter}{seed}:{used:.0f}{'' if reached else '+'}")
@@ -161,6 +165,8 @@ def main():
                         help="with --drawn: the evaluations a gradient step counts (default: the rule's)")
     parser.add_argument("--lr", type=float, default=None,
                         help="with --drawn: the gradient's learning rate (default: tfart-perceive's)")
+    parser.add_argument("--transforms", default="none", choices=("none", "standard"),
+                        help="with --drawn: what each step sees (standard: tfart-perceive's random transforms)")
     args = parser.parse_args()
     try:
         first, last = (int(s) for s in args.seeds.split("-"))
@@ -177,7 +183,8 @@ def main():
     if args.lr is not None and args.lr <= 0:
         raise SystemExit("error: --lr: more than 0")
     if args.drawn:
-        return drawn(kinds, args.letters, list(range(first, last + 1)), methods, patiences, args.per_step, args.lr)
+        return drawn(kinds, args.letters, list(range(first, last + 1)), methods, patiences, args.per_step, args.lr,
+                     args.transforms)
     if args.courses and os.path.isfile(args.courses):
         with open(args.courses) as f:
             found = json.load(f)
