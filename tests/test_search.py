@@ -36,6 +36,21 @@ def test_random_search_stops_at_its_target_and_refuses_a_bad_budget():
         search.random_search(g, objective, None, 24, 24, budget=0)
 
 
+def test_a_search_started_again_reuses_its_compiled_functions_and_finds_the_same():
+    """search.compiled: a caller searching the same drawing again (perception.draw's fresh starts)
+    passes the functions back; they are not traced again, and the search is the one it would be."""
+    objective = objectives.reconstruction(target_image())
+    fresh = Strokes(strokes=8, style="marker", seed=0)
+    alone = search.random_search(fresh, objective, None, 24, 24, budget=30, seed=1)
+    g = Strokes(strokes=8, style="marker", seed=0)
+    functions = search.compiled(g, objective, None, 24, 24)
+    first = search.random_search(g, objective, None, 24, 24, budget=30, seed=1, functions=functions)
+    assert first.history == pytest.approx(alone.history, rel=1e-6)
+    g.set_weights(Strokes(strokes=8, style="marker", seed=5).get_weights())  # a new start, the same variables
+    search.random_search(g, objective, None, 24, 24, budget=30, seed=2, functions=functions)
+    assert [f.experimental_get_tracing_count() for f in functions] == [1, 1]
+
+
 def test_a_candidate_that_is_not_better_is_undone():
     g = Strokes(strokes=50, seed=0)
     before = g.points.numpy().copy()

@@ -239,6 +239,7 @@ def draw(generator, judges, indices, *, method, budget, size, threshold=0.9, lr=
     watch = ([timelapse] if timelapse else []) + list(watch)
     spent, steps, losses, best, attempt = 0, 0, [], None, 0
     probe = lowest_probability(judges, indices, generator, size)
+    functions = search.compiled(generator, objective, None, size, size) if method == "random_search" else None
     while True:
         left = budget - spent
         if method == "gradient":
@@ -252,7 +253,7 @@ def draw(generator, judges, indices, *, method, budget, size, threshold=0.9, lr=
             goal.reached(0)  # the start's probability, which a stall is measured from
             found = search.random_search(generator, objective, None, size, size, budget=max(1, left // len(judges)),
                                          seed=restart_seed(seed, attempt), progress=outputs.progress,
-                                         paired=transform is not None,
+                                         paired=transform is not None, functions=functions,
                                          stop=goal.reached if threshold < 1 else None,
                                          stalled=goal.stale if threshold < 1 else None)
             stopped, used, step, history = found.stopped, found.evaluations * len(judges), found.evaluations, \
