@@ -18,6 +18,20 @@ def test_ctrl_c_is_noted_where_it_lands_and_raised_between_steps():
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
 
 
+@pytest.mark.parametrize("ending", ["the loop's end", "an exception"])
+def test_a_ctrl_c_after_the_last_check_is_raised_as_the_block_ends(ending):
+    """A Ctrl-C noted after the last check is not dropped when the block ends however it ends (a
+    loop run out; a stall's StopRun, which perception.draw would answer with a new start)."""
+    class Stall(Exception):
+        pass
+    with pytest.raises(KeyboardInterrupt):
+        with interrupts.between_steps():
+            os.kill(os.getpid(), signal.SIGINT)
+            if ending == "an exception":
+                raise Stall
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 def test_a_second_ctrl_c_interrupts_at_once():
     with pytest.raises(KeyboardInterrupt):
         with interrupts.between_steps():

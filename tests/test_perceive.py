@@ -71,6 +71,29 @@ def constant_judge(tmp_path):
 
 
 @pytest.mark.parametrize("method", ["gradient", "random_search"])
+def test_ctrl_c_as_a_start_stalls_ends_the_drawing(tmp_path, capsys, monkeypatch, method):
+    """Ctrl-C that lands as a start stalls (tfart.interrupts notes it; the stall ends the start)
+    ends the drawing as interrupted: it does not start again."""
+    import os
+    import signal
+
+    from tfart import perception
+    from tfart.generators.strokes import Strokes
+    stale = perception.Goal.stale
+
+    def stale_and_ctrl_c(goal, spent):
+        if stale(goal, spent):
+            os.kill(os.getpid(), signal.SIGINT)
+            return True
+        return False
+    monkeypatch.setattr(perception.Goal, "stale", stale_and_ctrl_c)
+    result, spent = perception.draw(Strokes(strokes=4, seed=0), [constant_judge(tmp_path)], [1], method=method,
+                                    budget=60, size=16, patience=12, progress=True)
+    assert result.stopped == "interrupted" and spent <= 15
+    assert "starting again" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("method", ["gradient", "random_search"])
 @pytest.mark.parametrize("patience", [0, 12])
 def test_a_stalled_drawing_starts_again_from_a_new_start(tmp_path, capsys, method, patience):
     from tfart import perception

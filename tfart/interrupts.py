@@ -5,7 +5,8 @@ TensorFlow that can go wrong: raised in its data pipeline it comes out as anothe
 raised in a finalizer it is printed and dropped, so a style transfer once ran on after Ctrl-C
 (tests/test_cli.py's Ctrl-C test, on a busy machine). Within `between_steps()` the first Ctrl-C
 is only noted; the loop calls the function it yields after each step, which raises
-KeyboardInterrupt there. A second Ctrl-C interrupts at once, as before, for a step that hangs.
+KeyboardInterrupt there, and so does the block's end, however it ends, if the loop did not.
+A second Ctrl-C interrupts at once, as before, for a step that hangs.
 
     with interrupts.between_steps() as check:
         for ...:
@@ -34,6 +35,7 @@ def between_steps():
 
     def check():
         if noted:
+            noted.clear()  # raised once
             raise KeyboardInterrupt
 
     signal.signal(signal.SIGINT, note)
@@ -41,3 +43,4 @@ def between_steps():
         yield check
     finally:
         signal.signal(signal.SIGINT, previous)
+        check()  # a Ctrl-C noted after the last check (a block ended by its loop, a stall, an error) is not dropped

@@ -259,7 +259,7 @@ def draw(generator, judges, indices, *, method, budget, size, threshold=0.9, lr=
             stopped, used, step, history = found.stopped, found.evaluations * len(judges), found.evaluations, \
                 found.history
         spent, steps, losses = spent + used, steps + step, losses + list(history)
-        if not goal.stalled:
+        if not goal.stalled or stopped == "interrupted":  # Ctrl-C as a start stalled ends the drawing too
             break
         if best is None or goal.last > best[0]:
             best = (goal.last, generator.get_weights())
