@@ -10,7 +10,8 @@ argv, working folder, environment and standard streams, and runs the script as `
     python tests/zygote.py SOCKET -c "print(1)"
 
 The client passes its own file descriptors 0, 1 and 2, so the command writes where the client
-would, and it forwards SIGINT and SIGTERM to the command. What differs from a fresh process:
+would, and it forwards SIGINT and SIGTERM to the command. For CPU runs only: on a CUDA machine the
+server's device lookup initialises CUDA, which a forked child cannot use. What differs from a fresh process:
 TensorFlow, Keras, NumPy, Pillow and absl are already imported (environment variables they read
 on import are the server's), so tests that check how a command starts (before TensorFlow loads,
 Ctrl-C, several processes training together) start real processes instead.
@@ -41,7 +42,10 @@ def serve(path):
         if os.fork() == 0:
             listener.close()
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            supervise(connection)
+            try:
+                supervise(connection)
+            finally:  # never back into the server's loop, whatever happened (a client gone mid-request)
+                os._exit(1)
         connection.close()
 
 
@@ -58,16 +62,19 @@ def supervise(connection):
         run(request, fds)
     for fd in fds:
         os.close(fd)
-    connection.sendall(struct.pack("!i", pid))
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            connection.sendall(struct.pack("!i", os.waitstatus_to_exitcode(status)))
-            os._exit(0)
-        if select.select([connection], [], [], 0.05)[0] and not connection.recv(1):  # the client has gone
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            os._exit(0)
+    try:
+        connection.sendall(struct.pack("!i", pid))
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                connection.sendall(struct.pack("!i", os.waitstatus_to_exitcode(status)))
+                return
+            if select.select([connection], [], [], 0.05)[0] and not connection.recv(1):  # the client has gone
+                break
+    except OSError:  # the client has gone
+        pass
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
 
 
 def run(request, fds):
@@ -113,10 +120,17 @@ def client(path, argv):
     socket.send_fds(connection, [struct.pack("!i", len(message)) + message], [0, 1, 2])
     pid = struct.unpack("!i", receive(connection, 4))[0]
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda number, _: os.kill(pid, number))
+        signal.signal(sig, lambda number, _: forward(pid, number))
     status = receive(connection, 4)
     code = struct.unpack("!i", status)[0] if status else 1
     sys.exit(128 - code if code < 0 else code)  # killed by a signal: as a shell reports it
+
+
+def forward(pid, number):
+    try:
+        os.kill(pid, number)
+    except ProcessLookupError:  # the command has ended; its status is on the way
+        pass
 
 
 def receive(connection, size):
