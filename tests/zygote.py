@@ -16,6 +16,7 @@ TensorFlow, Keras, NumPy, Pillow and absl are already imported (environment vari
 on import are the server's), so tests that check how a command starts (before TensorFlow loads,
 Ctrl-C, several processes training together) start real processes instead.
 """
+import atexit
 import json
 import os
 import select
@@ -105,6 +106,7 @@ def run(request, fds):
         traceback.print_exc()
         code = 1
     try:
+        atexit._run_exitfuncs()  # as an interpreter's exit would (a summary writer's flush, say)
         sys.stdout.flush()
         sys.stderr.flush()
     finally:
