@@ -297,3 +297,26 @@ def test_subpixel_is_refused_for_fixed_size_images_and_lbfgs():
     with pytest.raises(UserError, match="--optimizer lbfgs: needs a deterministic objective; use --nosubpixel"):
         optimize.optimize(generators.make("cppn"), objectives.total_variation(), None, 8, 8,
                           optimize.Settings(steps=2, optimizer="lbfgs", subpixel=True))
+
+
+def test_a_compiled_step_restarted_runs_as_a_fresh_one_without_tracing_again():
+    """optimize.compiled_step (perception.draw's fresh starts): after restart() a run from a new
+    start is the one a new optimizer and step would give, and the step is not traced again."""
+    target = np.linspace(0, 1, 24 * 24 * 3, dtype="float32").reshape(1, 24, 24, 3)
+    objective = objectives.reconstruction(target)
+    settings = optimize.Settings(steps=6, lr=0.05)
+    start = lambda: generators.make("strokes", 24, 24, seed=3, strokes=8, style="marker")  # noqa: E731
+    fresh = start()
+    alone = optimize.optimize(fresh, objective, None, 24, 24, settings)
+    drawing = generators.make("strokes", 24, 24, seed=0, strokes=8, style="marker")
+    compiled = optimize.compiled_step(drawing, objective, None, 24, 24, settings)
+    optimize.optimize(drawing, objective, None, 24, 24, settings, compiled=compiled)  # a first start
+    for restart, same in ((False, False), (True, True)):
+        drawing.set_weights(start().get_weights())  # a new start: new values, the same variables
+        if restart:
+            compiled.restart()
+        again = optimize.optimize(drawing, objective, None, 24, 24, settings, compiled=compiled)
+        assert (again.losses == pytest.approx(alone.losses, rel=1e-6)) == same  # Adam's moments carried over
+    for mine, theirs in zip(drawing.get_weights(), fresh.get_weights()):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+    assert compiled.step.experimental_get_tracing_count() == 1

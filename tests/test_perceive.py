@@ -117,6 +117,18 @@ def test_a_stalled_drawing_starts_again_from_a_new_start(tmp_path, capsys, metho
         np.testing.assert_allclose(mine, theirs, atol=1e-6)
 
 
+def test_a_drawing_started_again_by_gradient_traces_its_step_once(tmp_path, capsys, monkeypatch):
+    """perception.draw compiles the gradient step once per drawing (optimize.compiled_step) and
+    restarts its optimizer at every start, not a new step traced at each."""
+    from tfart import optimize, perception
+    from tfart.generators.strokes import Strokes
+    made, make_step = [], optimize.make_step
+    monkeypatch.setattr(optimize, "make_step", lambda *a, **k: made.append(1) or make_step(*a, **k))
+    perception.draw(Strokes(strokes=4, seed=0), [constant_judge(tmp_path)], [1], method="gradient", budget=60,
+                    size=16, patience=12, progress=True)
+    assert capsys.readouterr().err.count("starting again") >= 3 and len(made) == 1
+
+
 @pytest.mark.parametrize("method", ["gradient", "random_search"])
 def test_the_runs_of_two_seeds_share_no_start(tmp_path, capsys, method):
     """A stalled drawing's next start is not the next seed's first, so runs at seeds 0 and 1 are

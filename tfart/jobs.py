@@ -166,14 +166,15 @@ class JobResult:
 
 
 def run(generator, objective, backbone=None, *, height, width, settings=None, outputs=None,
-        transform=None, init=None, watch=(), coarse=None):
+        transform=None, init=None, watch=(), coarse=None, compiled=None):
     """Optimize `generator` against `objective` and write `outputs`: a JobResult.
 
     generator: a tfart generator; objective: a tfart.objectives.Objective over `backbone`'s
     features (backbone None for pixel-only objectives); height, width: the optimized canvas;
     transform: random transforms applied before the backbone (tfart.transforms); watch: more
     monitors.Monitor objects for the main stage (e.g. monitors.History()); coarse: a Coarse
-    stage before the main one (resolution-free generators), or None.
+    stage before the main one (resolution-free generators), or None; compiled: an
+    optimize.compiled_step for the main stage, used as it is (not with `coarse`).
     """
     settings = settings or optimize.Settings()
     outputs = outputs or Outputs()
@@ -185,7 +186,10 @@ def run(generator, objective, backbone=None, *, height, width, settings=None, ou
         small = coarse.check(generator, objective, transform, height, width)
     variables = generator.variables_to_train(settings.train)
     schedule = dataclasses.replace(settings, steps=settings.steps + (coarse.steps if coarse else 0))
-    optimizer = optimize.make_optimizer(schedule) if settings.optimizer == "adam" else None
+    if compiled is not None and (coarse is not None or settings.optimizer != "adam"):
+        raise ValueError("jobs.run: a compiled step is an Adam step of the main stage only")
+    optimizer = compiled.optimizer if compiled is not None else \
+        optimize.make_optimizer(schedule) if settings.optimizer == "adam" else None
 
     watchers, start = [], 0
     if outputs.checkpoints and (outputs.checkpoint_every or outputs.resume):
@@ -218,7 +222,7 @@ def run(generator, objective, backbone=None, *, height, width, settings=None, ou
     watchers.extend(watch)
 
     result = optimize.optimize(generator, objective, backbone, height, width, settings, transform,
-                               watchers, start_step=start, optimizer=optimizer)
+                               watchers, start_step=start, optimizer=optimizer, compiled=compiled)
     written = write(generator, height, width, outputs, finished=result.stopped in FINISHED)
     return JobResult(result.stopped, "optimize", result.step, result.losses, written)
 

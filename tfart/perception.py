@@ -16,7 +16,7 @@ import sys
 import numpy as np
 import tensorflow as tf
 
-from tfart import classifiers, generators, jobs, monitors, search, transforms
+from tfart import classifiers, generators, jobs, monitors, optimize, search, transforms
 from tfart.generators import CPPN, FourierCPPN, Strokes
 from tfart.optimize import Settings, StopRun
 from tfart.settings import PERCEPTION_PATIENCE as PATIENCE, PERCEPTION_RISE as RISE
@@ -239,14 +239,18 @@ def draw(generator, judges, indices, *, method, budget, size, threshold=0.9, lr=
     watch = ([timelapse] if timelapse else []) + list(watch)
     spent, steps, losses, best, attempt = 0, 0, [], None, 0
     probe = lowest_probability(judges, indices, generator, size)
+    # compiled once per drawing (a start sets the same variables): not traced again at every start
     functions = search.compiled(generator, objective, None, size, size) if method == "random_search" else None
+    compiled = optimize.compiled_step(generator, objective, None, size, size, Settings(lr=lr)) \
+        if method == "gradient" else None
     while True:
         left = budget - spent
         if method == "gradient":
             goal = Goal(probe, threshold, patience, left, per_step)
+            compiled.restart()
             result = jobs.run(generator, objective, None, height=size, width=size,
                               settings=Settings(steps=max(1, int(left // per_step)), lr=lr), outputs=quiet,
-                              watch=([goal] if threshold < 1 else []) + watch)
+                              watch=([goal] if threshold < 1 else []) + watch, compiled=compiled)
             stopped, used, step, history = result.stopped, result.step * per_step, result.step, result.losses
         else:
             goal = Goal(probe, threshold, patience // len(judges), left // len(judges))
