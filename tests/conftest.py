@@ -14,15 +14,18 @@ ZYGOTE = os.path.join(ROOT, "tests", "zygote.py")
 def zygote(tmp_path_factory):
     """The command line that runs a script as a process of its own through tests/zygote.py's fork
     server (TensorFlow imported once, not once a command): `[*zygote, "scripts/x.py", *flags]`."""
+    import select
     import tempfile
     folder = tempfile.mkdtemp(prefix="tfart-zygote-")  # a short path: a socket's is at most 107 bytes
     socket_path, log = os.path.join(folder, "socket"), tmp_path_factory.mktemp("zygote") / "server.log"
     with open(log, "w") as errors:
         server = subprocess.Popen([sys.executable, ZYGOTE, "serve", socket_path], stdout=subprocess.PIPE,
                                   stderr=errors, text=True, cwd=ROOT)
-    if server.stdout.readline().strip() != "ready":
+    # It imports TensorFlow (seconds); one that hangs fails the tests that need it, not CI's clock.
+    answered, _, _ = select.select([server.stdout], [], [], 180)
+    if not answered or server.stdout.readline().strip() != "ready":
         server.kill()
-        pytest.fail(f"the tests' fork server did not start:\n{log.read_text()}")
+        pytest.fail(f"the tests' fork server did not start{'' if answered else ' within 180 s'}:\n{log.read_text()}")
     yield [sys.executable, ZYGOTE, socket_path]
     server.kill()
     server.wait()
