@@ -232,6 +232,10 @@ def train():
     except KeyboardInterrupt:
         bar.close()
         kept = int(epoch.numpy())
+        if kept >= FLAGS.epochs:  # noted as the last checkpoint was saved: every epoch is done
+            print(f"error: interrupted after the last epoch ({kept}), before the outputs were written; "
+                  f"its checkpoint is kept in {checkpoints}", file=sys.stderr)
+            sys.exit(130)
         print(f"error: interrupted in epoch {kept + 1}; "
               + (f"the checkpoint of epoch {kept} is kept: add --resume to go on from it" if kept
                  else "no epoch had ended, so there is no checkpoint yet"), file=sys.stderr)
