@@ -320,3 +320,23 @@ def test_a_compiled_step_restarted_runs_as_a_fresh_one_without_tracing_again():
     for mine, theirs in zip(drawing.get_weights(), fresh.get_weights()):
         np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
     assert compiled.step.experimental_get_tracing_count() == 1
+    with pytest.raises(ValueError, match="other settings"):
+        optimize.optimize(drawing, objective, None, 24, 24, optimize.Settings(steps=6, lr=0.01), compiled=compiled)
+
+
+def test_a_restarted_compiled_step_keeps_a_start_whose_loss_is_not_finite_as_a_fresh_step_would():
+    """A start whose loss is not finite ends the run at once and is kept as it is, not put back to
+    the state of the start before it (the step's last good state is restarted too)."""
+    objective = objectives.reconstruction(np.full((1, 8, 8, 3), 0.5, "float32"))
+    settings = optimize.Settings(steps=3, lr=0.1)
+    drawing = generators.make("pixel", 8, 8, seed=0)
+    compiled = optimize.compiled_step(drawing, objective, None, 8, 8, settings)
+    optimize.optimize(drawing, objective, None, 8, 8, settings, compiled=compiled)  # a first start
+    broken = [w.copy() for w in drawing.get_weights()]
+    broken[0].flat[0] = np.nan
+    drawing.set_weights(broken)
+    compiled.restart()
+    result = optimize.optimize(drawing, objective, None, 8, 8, settings, compiled=compiled)
+    assert result.stopped == "non-finite" and result.step == 0
+    for mine, theirs in zip(drawing.get_weights(), broken):
+        np.testing.assert_array_equal(mine, theirs)

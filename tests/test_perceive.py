@@ -117,16 +117,45 @@ def test_a_stalled_drawing_starts_again_from_a_new_start(tmp_path, capsys, metho
         np.testing.assert_allclose(mine, theirs, atol=1e-6)
 
 
-def test_a_drawing_started_again_by_gradient_traces_its_step_once(tmp_path, capsys, monkeypatch):
+def saturated_judge(tmp_path):
+    """A two-class classifier whose class 1 stays out of reach (p about e^-50) however bright the
+    drawing, but whose loss has a gradient: every start stalls, and gradient descent moves it."""
+    import keras
+
+    from tfart import classifiers
+    model = keras.Sequential([keras.Input((16, 16, 3)), keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(2)])
+    model.layers[-1].set_weights([np.array([[0, 1]] * 3, np.float32), np.array([0, -50], np.float32)])
+    model.save(tmp_path / "saturated.keras")
+    return classifiers.Classifier(str(tmp_path / "saturated.keras"))
+
+
+def test_a_drawing_started_again_by_gradient_traces_its_step_once_and_draws_as_before(tmp_path, capsys,
+                                                                                      monkeypatch):
     """perception.draw compiles the gradient step once per drawing (optimize.compiled_step) and
-    restarts its optimizer at every start, not a new step traced at each."""
-    from tfart import optimize, perception
+    restarts its optimizer at every start: the drawing is the one a new optimizer and step at each
+    start drew (as before), with one step made, not one a start."""
+    from tfart import jobs, optimize, perception
     from tfart.generators.strokes import Strokes
+    judge = saturated_judge(tmp_path)
+
+    def drawn():
+        drawing = Strokes(strokes=4, seed=0)
+        result, spent = perception.draw(drawing, [judge], [1], method="gradient", budget=60, size=16, patience=12,
+                                        progress=True)
+        return result, spent, drawing.get_weights(), capsys.readouterr().err.count("starting again")
+
     made, make_step = [], optimize.make_step
     monkeypatch.setattr(optimize, "make_step", lambda *a, **k: made.append(1) or make_step(*a, **k))
-    perception.draw(Strokes(strokes=4, seed=0), [constant_judge(tmp_path)], [1], method="gradient", budget=60,
-                    size=16, patience=12, progress=True)
-    assert capsys.readouterr().err.count("starting again") >= 3 and len(made) == 1
+    result, spent, weights, starts = drawn()
+    assert starts >= 3 and len(made) == 1
+    run = jobs.run
+    monkeypatch.setattr(jobs, "run", lambda *a, compiled=None, **k: run(*a, **k))  # a new step at every start
+    before, spent_before, weights_before, _ = drawn()
+    assert len(made) == 2 + starts + 1  # draw's compiled step (unused here), then one a start
+    assert (result.step, spent) == (before.step, spent_before)
+    assert result.losses == pytest.approx(before.losses, rel=1e-6)
+    for mine, theirs in zip(weights, weights_before):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("method", ["gradient", "random_search"])

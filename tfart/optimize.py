@@ -113,11 +113,13 @@ def loss_and_gradients(terms_fn, variables):
 
 
 def make_step(generator, objective, backbone, height, width, variables, optimizer,
-              transform=None, settings=None):
-    """The compiled training step: () -> (loss, {term: value}, applied)."""
+              transform=None, settings=None, last_good=None):
+    """The compiled training step: () -> (loss, {term: value}, applied).
+
+    last_good: variables like `variables` that the step keeps the state before its last applied
+    update in (the state whose loss was finite; made here from `variables` when None)."""
     settings = settings or Settings()
-    # The variables as they were before the last applied update: the state whose loss was finite.
-    last_good = [tf.Variable(v, trainable=False) for v in variables]
+    last_good = last_good or [tf.Variable(v, trainable=False) for v in variables]
 
     def step():
         offset = tf.random.uniform([2], -0.5, 0.5) if settings.subpixel else None
@@ -153,16 +155,22 @@ def make_step(generator, objective, backbone, height, width, variables, optimize
 class Compiled:
     """An Adam optimizer and the step compiled with it (make_step), kept for optimizing the same
     variables again from new values: perception.draw's fresh starts, which traced a step each
-    (a CPPN drawing started 9 times: 16 traces, 4.2 s of 14.2 s). `restart()` puts the optimizer
-    back as it was before its first step (no moments, iteration 0), so a run after it is the run
-    a new optimizer and step would give."""
+    (a CPPN drawing started 9 times: 16 traces, 4.2 s of 14.2 s). `restart()`, called once the
+    variables hold their new values, puts the optimizer back as it was before its first step (no
+    moments, iteration 0) and the step's last good state at the new values, so a run after it is
+    the run a new optimizer and step would give. `settings` are those it was compiled with."""
     optimizer: object
     step: object
+    settings: Settings
+    variables: list
+    last_good: list
     fresh: list
 
     def restart(self):
         for variable, value in zip(self.optimizer.variables, self.fresh):
             variable.assign(value)
+        for keep, variable in zip(self.last_good, self.variables):
+            keep.assign(variable)
 
 
 def compiled_step(generator, objective, backbone, height, width, settings, transform=None):
@@ -171,8 +179,10 @@ def compiled_step(generator, objective, backbone, height, width, settings, trans
     variables = generator.variables_to_train(settings.train)
     optimizer = make_optimizer(settings)
     optimizer.build(variables)
-    step = make_step(generator, objective, backbone, height, width, variables, optimizer, transform, settings)
-    return Compiled(optimizer, step, [v.numpy() for v in optimizer.variables])
+    last_good = [tf.Variable(v, trainable=False) for v in variables]
+    step = make_step(generator, objective, backbone, height, width, variables, optimizer, transform, settings,
+                     last_good)
+    return Compiled(optimizer, step, settings, variables, last_good, [v.numpy() for v in optimizer.variables])
 
 
 def check(generator, settings, transform=None):
@@ -201,6 +211,10 @@ def optimize(generator, objective, backbone=None, height=256, width=256, setting
     settings = settings or Settings()
     check(generator, settings, transform)
     variables = generator.variables_to_train(settings.train)
+    if compiled is not None:
+        same = dataclasses.replace(settings, steps=0) == dataclasses.replace(compiled.settings, steps=0)
+        if not same or [id(v) for v in variables] != [id(v) for v in compiled.variables]:
+            raise ValueError("optimize: the compiled step was made for other settings or other variables")
     if settings.optimizer == "lbfgs":
         run = Run(generator, height, width, None, start_step, settings)
         return _loop(run, _lbfgs_steps(generator, objective, backbone, height, width, variables,
