@@ -186,8 +186,8 @@ def run(generator, objective, backbone=None, *, height, width, settings=None, ou
         small = coarse.check(generator, objective, transform, height, width)
     variables = generator.variables_to_train(settings.train)
     schedule = dataclasses.replace(settings, steps=settings.steps + (coarse.steps if coarse else 0))
-    if compiled is not None and (coarse is not None or settings.optimizer != "adam"):
-        raise ValueError("jobs.run: a compiled step is an Adam step of the main stage only")
+    if compiled is not None and coarse is not None:  # optimize.optimize checks its settings and variables
+        raise ValueError("jobs.run: a compiled step is the main stage's only")
     optimizer = compiled.optimizer if compiled is not None else \
         optimize.make_optimizer(schedule) if settings.optimizer == "adam" else None
 
