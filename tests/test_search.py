@@ -48,7 +48,9 @@ def test_a_search_started_again_reuses_its_compiled_functions_and_finds_the_same
     assert first.history == pytest.approx(alone.history, rel=1e-6)
     g.set_weights(Strokes(strokes=8, style="marker", seed=5).get_weights())  # a new start, the same variables
     search.random_search(g, objective, None, 24, 24, budget=30, seed=2, functions=functions)
-    assert [f.experimental_get_tracing_count() for f in functions] == [1, 1]
+    assert [f.experimental_get_tracing_count() for f in (functions.render, functions.loss)] == [1, 1]
+    with pytest.raises(ValueError, match="another generator"):
+        search.random_search(fresh, objective, None, 24, 24, budget=30, functions=functions)
 
 
 def test_a_candidate_that_is_not_better_is_undone():

@@ -8,6 +8,7 @@ paired under random transforms, see random_search). A gradient step costs one fo
 backward pass; benchmarks/search_vs_gradient.py measures what that is in forward-pass units.
 """
 import dataclasses
+import typing
 
 import numpy as np
 import tensorflow as tf
@@ -36,15 +37,23 @@ class SearchResult:
 GRADIENT_STEP_COST = 3.0
 
 
+class Compiled(typing.NamedTuple):
+    """What `compiled` returns: the generator it was made for, and its two functions."""
+    generator: object
+    render: object
+    loss: object
+
+
 def compiled(generator, objective, backbone, height, width):
-    """(render, loss): `generator`'s drawing and an image's loss under `objective`, as compiled
-    functions. random_search traces them once a call; a caller that searches the same generator
-    against the same objective again passes them back (perception.draw, starting a stalled drawing
-    again from new values of the same variables), so they are not traced again: traced afresh,
-    they took a third of a search's time with 24 fresh starts (6 pen strokes, the glyph judge)."""
+    """Compiled(generator, render, loss): `generator`'s drawing and an image's loss under
+    `objective`, as compiled functions. random_search traces them once a call; a caller that
+    searches the same generator against the same objective again passes them back
+    (perception.draw, starting a stalled drawing again from new values of the same variables), so
+    they are not traced again: traced afresh, they took a third of a search's time with 24 fresh
+    starts (6 pen strokes, the glyph judge)."""
     render = tf.function(lambda: generator.image(height, width))
     loss = tf.function(lambda image: tf.add_n(list(optimize.score(image, objective, backbone, height, width).values())))
-    return render, loss
+    return Compiled(generator, render, loss)
 
 
 def random_search(generator, objective, backbone, height, width, budget, fraction=0.1, scale=0.1,
@@ -64,8 +73,8 @@ def random_search(generator, objective, backbone, height, width, budget, fractio
       better drawings; paired, every candidate and the best so far are scored on the same draws
       (common random numbers, transforms.replay). A candidate then costs two evaluations, and the
       loss reported after it is the best's on that draw, an honest estimate, not the luckiest.
-    functions: compiled(generator, objective, backbone, height, width) of an earlier call, to use
-      again (None: compiled here).
+    functions: compiled(generator, objective, backbone, height, width) of an earlier call, for this
+      generator, to use again (None: compiled here; for another generator, a ValueError).
     """
     if int(budget) < 1:
         raise UserError(f"--budget: must be at least 1 classifier evaluation, got {budget}")
@@ -75,7 +84,9 @@ def random_search(generator, objective, backbone, height, width, budget, fractio
     variables = generator.variables_to_train(part)
     spreads = [max(float(np.std(v.numpy())) if np.size(v.numpy()) else 0.0, 0.1) for v in variables]
 
-    render, loss = functions or compiled(generator, objective, backbone, height, width)
+    if functions is not None and functions.generator is not generator:
+        raise ValueError("random_search: the functions were compiled for another generator")
+    _, render, loss = functions or compiled(generator, objective, backbone, height, width)
     best_image = render()
     best = float(loss(best_image))
     result = SearchResult(loss=best, start=best, evaluations=1, history=[best])
