@@ -37,7 +37,7 @@ from patience import Course, attempt  # noqa: E402  (benchmarks/, this script's 
 from perceive_judges import judge_from  # noqa: E402
 from tfart import classifiers, glyphs, perception  # noqa: E402
 
-SIZE, THRESHOLD, BUDGET = 48, 0.9, 3000
+SIZE, BUDGET = 48, 3000
 PEN = dict(strokes=6, style="pen")
 
 
@@ -142,8 +142,10 @@ def main():
     every = [c for starts in found.values() for c in starts]
     reached = [c["reached"] for c in every]
     took = [steps_to_reach(c) for c in every if c["reached"]]
-    print(f"glyph judge, {SIZE} px, 6 pen strokes, no transforms, letters {args.letters}, seeds {first}-{last}: "
-          f"{len(every)} starts of {args.steps} steps, a step counted as {args.per_step} forward passes")
+    letters, seeds = "".join(sorted({key[0] for key in found})), sorted({int(key[1]) for key in found})
+    print(f"glyph judge, {SIZE} px, 6 pen strokes, no transforms, letters {letters}, seeds {seeds[0]}-{seeds[-1]}: "
+          f"{len(every)} starts of {max(len(c['p']) for c in every) - 1} steps, a step counted as {args.per_step} "
+          "forward passes")
     print(f"starts that reach 0.9 within the steps: {np.mean(reached):.2f}, in a median of {np.median(took):.0f} "
           f"steps (quartiles {np.percentile(took, 25):.0f}, {np.percentile(took, 75):.0f})")
     print("telling a start that will reach 0.9 from one that will not, by its probability: area under the ROC curve")
